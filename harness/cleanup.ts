@@ -1,0 +1,34 @@
+/**
+ * Everything a test opens, closed when the test ends, pass or fail. What the test owns is closed
+ * here first; whatever is still open afterwards was opened by the code under test (see setup).
+ */
+import dgram from 'node:dgram'
+import net from 'node:net'
+import { Worker } from 'node:worker_threads'
+import { acceptedBy, forceClose, openSockets } from './open-sockets.ts'
+
+type Closable = net.Server | net.Socket | dgram.Socket | Worker | (() => unknown)
+
+const owned: Closable[] = []
+
+/** Registers `resource` to be closed after the current test and hands it back. */
+export function closeAfterTest<T extends Closable>(resource: T): T {
+  owned.push(resource)
+  return resource
+}
+
+/** Closes what the test registered, and every connection its servers accepted. */
+export async function closeEverythingOwned(): Promise<void> {
+  const resources = owned.splice(0).reverse()
+  const servers = new Set(resources.filter((r): r is net.Server => r instanceof net.Server))
+  for (const socket of openSockets()) {
+    if (socket instanceof net.Socket && servers.has(acceptedBy(socket)!)) socket.destroy()
+  }
+  for (const resource of resources) await close(resource)
+}
+
+async function close(resource: Closable): Promise<void> {
+  if (resource instanceof Worker) await resource.terminate()
+  else if (typeof resource === 'function') await resource()
+  else forceClose(resource)
+}

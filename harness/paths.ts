@@ -1,0 +1,32 @@
+import { existsSync, statSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+export const katasDir = resolve(projectRoot, 'katas')
+export const solutionsDir = resolve(projectRoot, 'solutions')
+
+/**
+ * A folder named in an environment variable, resolved against the directory the learner typed the
+ * command in (npm runs scripts from the project root and keeps the original one in INIT_CWD).
+ */
+export function folderFromEnv(variable: string, fallback: string): string {
+  const value = process.env[variable]
+  if (!value) return fallback
+  const base = process.env.INIT_CWD ?? process.cwd()
+  const folder = isAbsolute(value) ? value : resolve(base, value)
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new Error(`${variable}=${value}: there is no folder ${folder}`)
+  }
+  return folder
+}
+
+/** KATA_IMPL: whose code the tests run against (a folder laid out like katas/). */
+export function implementationRoot(): string {
+  return folderFromEnv('KATA_IMPL', katasDir)
+}
+
+/** KATA_TESTS: where the kata tests come from (the grader's --tests); katas/ unless set. */
+export function testsRoot(): string {
+  return folderFromEnv('KATA_TESTS', katasDir)
+}

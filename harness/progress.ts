@@ -1,0 +1,86 @@
+/** Where a learner stands: one line per kata, then the kata to open next. */
+import { join, relative } from 'node:path'
+import { bold, dim, green, red, yellow } from './colors.ts'
+import type { Kata } from './katas.ts'
+
+/** Every stub throws an error that starts with this; a kata whose tests all fail with it is not started. */
+export const NOT_IMPLEMENTED = 'Not implemented yet'
+
+export interface TestOutcome {
+  name: string
+  state: 'passed' | 'failed' | 'skipped'
+  /** The first error's message, for a failed test. */
+  message?: string
+  /** Why it was skipped, for a skipped test. */
+  skipNote?: string
+}
+
+export interface KataRun {
+  kata: Kata
+  tests: TestOutcome[]
+  /** Set when the test file could not even load (a syntax error in the learner's file, say). */
+  loadError?: string
+}
+
+export type KataState =
+  | { kind: 'done'; passing: number; total: number }
+  | { kind: 'in-progress'; passing: number; total: number }
+  | { kind: 'not-started'; total: number }
+  | { kind: 'broken'; reason: string }
+
+export function kataState({ tests, loadError }: KataRun): KataState {
+  if (loadError !== undefined) return { kind: 'broken', reason: loadError }
+  const ran = tests.filter((test) => test.state !== 'skipped')
+  const passing = ran.filter((test) => test.state === 'passed').length
+  if (ran.length > 0 && passing === ran.length) return { kind: 'done', passing, total: ran.length }
+  const untouched = ran.every((test) => test.state === 'failed' && test.message?.startsWith(NOT_IMPLEMENTED))
+  if (passing === 0 && untouched) return { kind: 'not-started', total: ran.length }
+  return { kind: 'in-progress', passing, total: ran.length }
+}
+
+interface Paths {
+  /** The folder the learner's files are in (KATA_IMPL, katas/ by default). */
+  implementationRoot: string
+  /** The folder the lessons are in. */
+  testsRoot: string
+  /** Where the learner typed the command: paths are printed relative to it, so a terminal can open them. */
+  cwd: string
+}
+
+export function formatProgress(runs: KataRun[], paths: Paths): string {
+  const width = Math.max(...runs.map((run) => run.kata.folder.length))
+  const lines = runs.map((run) => formatKataLine(run, width))
+  const next = runs.find((run) => kataState(run).kind !== 'done')
+  const header = bold(`Progress (${relative(paths.cwd, paths.implementationRoot) || '.'})`)
+  const footer = next
+    ? nextStep(next, paths)
+    : green(`Every kata here passes. ${runs.length === 1 ? 'Run npm test to see them all.' : 'Well done.'}`)
+  return [header, ...lines, '', footer].join('\n')
+}
+
+function formatKataLine(run: KataRun, width: number): string {
+  const state = kataState(run)
+  const name = run.kata.folder.padEnd(width)
+  const skipped = run.tests.filter((test) => test.state === 'skipped')
+  const skipNote = skipped.length > 0 ? dim(`  (${skipped.length} skipped: ${skipped[0]!.skipNote ?? 'no reason given'})`) : ''
+  switch (state.kind) {
+    case 'done':
+      return `  ${green('✔')} ${name}  ${green('done')} ${dim(`${state.passing}/${state.total}`)}${skipNote}`
+    case 'in-progress':
+      return `  ${yellow('◐')} ${name}  ${state.passing}/${state.total} tests passing${skipNote}`
+    case 'not-started':
+      return `  ${dim('○')} ${name}  ${dim('not started')}`
+    case 'broken':
+      return `  ${red('✘')} ${name}  ${red('could not run:')} ${firstLine(state.reason)}`
+  }
+}
+
+function nextStep(run: KataRun, paths: Paths): string {
+  const lesson = relative(paths.cwd, join(paths.testsRoot, run.kata.folder, 'README.md'))
+  const code = relative(paths.cwd, join(paths.implementationRoot, run.kata.folder, run.kata.implementationFile))
+  return `${bold('Next:')} ${run.kata.folder}: read ${lesson}, then edit ${code}  ${dim(`(npm test -- ${run.kata.number})`)}`
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? ''
+}

@@ -1,0 +1,33 @@
+/**
+ * Checks that only some hosts can run: each skips the test, with the reason printed, where the
+ * host cannot show the truth, so the rest of the kata still runs everywhere.
+ */
+import type { TestContext } from 'vitest'
+import { addressNotOnThisHost, missingAddressReason } from './addresses.ts'
+import { procNetUnavailable } from './proc-net.ts'
+import { ssUnavailable } from './ss.ts'
+
+/** Skips unless this host can listen on `address` (127.0.0.2 is Linux-only; ::1 needs IPv6). */
+export async function requireAddress(context: TestContext, address: string): Promise<void> {
+  const reason = await missingAddressReason(address)
+  if (reason) context.skip(reason)
+}
+
+/** Skips unless the kernel's socket table (/proc/net) can be read. */
+export function requireKernelSocketTable(context: TestContext): void {
+  const reason = procNetUnavailable()
+  if (reason) context.skip(reason)
+}
+
+/** Skips unless `ss` can show listeners' accept queues. */
+export function requireSs(context: TestContext): void {
+  const reason = ssUnavailable() ?? procNetUnavailable()
+  if (reason) context.skip(reason)
+}
+
+/** An IPv4 address this host does not have; skips where there is none to be had. */
+export function requireForeignAddress(context: TestContext): string {
+  const foreign = addressNotOnThisHost()
+  if ('unavailable' in foreign) context.skip(foreign.unavailable)
+  return (foreign as { address: string }).address
+}

@@ -1,0 +1,69 @@
+/** The test's own TCP ends: servers on port 0 and clients, bounded and closed after the test. */
+import net from 'node:net'
+import { endpoint } from './addresses.ts'
+import { closeAfterTest } from './cleanup.ts'
+import { nextEvent, within } from './within.ts'
+
+const CONNECT_MS = 2000
+
+/** A server of the test's own, listening on `host` port 0; its connections are closed after the test. */
+export async function testServer(host: string, options: net.ListenOptions = {}): Promise<net.Server & { port: number }> {
+  const server = closeAfterTest(net.createServer())
+  server.listen({ ...options, host, port: 0 })
+  await nextEvent(server, 'listening', CONNECT_MS, `the test's own server never started listening on ${host}`)
+  return Object.assign(server, { port: (server.address() as net.AddressInfo).port })
+}
+
+/** A client connected to host:port (closed after the test); fails if the handshake does not finish. */
+export async function connectedClient(
+  host: string,
+  port: number,
+  options: { localAddress?: string } = {},
+): Promise<net.Socket> {
+  const client = closeAfterTest(net.connect({ host, port, ...options }))
+  const to = endpoint(host, port)
+  try {
+    await nextEvent(client, 'connect', CONNECT_MS, `a test client never connected to ${to}`)
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException
+    if (!code) throw error
+    const why = code === 'ECONNREFUSED' ? ': nothing listens there (any more)' : ''
+    throw new Error(`a test client could not connect to ${to}: ${code}${why}`)
+  }
+  return client
+}
+
+/** The next connection `server` accepts, bounded. */
+export async function nextConnection(server: net.Server, ms: number, whatDidNotHappen: string): Promise<net.Socket> {
+  const [socket] = await nextEvent<[net.Socket]>(server, 'connection', ms, whatDidNotHappen)
+  return socket
+}
+
+/** Tries to connect to host:port: 'connected', or the error code the kernel answered with. */
+export async function connectionAttempt(host: string, port: number): Promise<string> {
+  const client = closeAfterTest(net.connect({ host, port }))
+  try {
+    await nextEvent(client, 'connect', CONNECT_MS, `a connection to ${endpoint(host, port)} neither succeeded nor failed`)
+    return 'connected'
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? (error as Error).message
+  }
+}
+
+/** The next `byteCount` bytes `socket` receives (however TCP splits them), bounded. */
+export function receiveBytes(socket: net.Socket, byteCount: number, ms: number, whatDidNotHappen: string): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let received = 0
+  let stop = () => {}
+  const arrived = new Promise<Buffer>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk)
+      received += chunk.length
+      if (received >= byteCount) resolve(Buffer.concat(chunks).subarray(0, byteCount))
+    }
+    const onEnd = () => reject(new Error(`${whatDidNotHappen}: the other end closed the connection after ${received} bytes`))
+    socket.on('data', onData).once('end', onEnd).once('error', reject)
+    stop = () => socket.off('data', onData).off('end', onEnd).off('error', reject)
+  })
+  return within(ms, whatDidNotHappen, arrived).finally(stop)
+}

@@ -1,0 +1,27 @@
+import net from 'node:net'
+
+/** A client the server accepted: the server's end of the connection, and who is at the other end. */
+export interface Accepted {
+  socket: net.Socket
+  remoteAddress: string
+  remotePort: number
+}
+
+/**
+ * Waits for the next client of `server`, which is already listening, and resolves with it.
+ * The server keeps listening for further clients.
+ */
+export function acceptOne(server: net.Server): Promise<Accepted> {
+  return new Promise((resolve, reject) => {
+    const onConnection = (socket: net.Socket) => {
+      server.off('error', onError)
+      resolve({ socket, remoteAddress: socket.remoteAddress!, remotePort: socket.remotePort! })
+    }
+    const onError = (error: Error) => {
+      server.off('connection', onConnection)
+      reject(error)
+    }
+    server.once('connection', onConnection)
+    server.once('error', onError)
+  })
+}
