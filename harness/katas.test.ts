@@ -1,0 +1,34 @@
+import { expect, test } from 'vitest'
+import { kataFromFolder, kataOfTestFile, listKatas } from './katas.ts'
+import { katasDir } from './paths.ts'
+
+test('a kata folder NN-slug names its implementation and test files after the slug', () => {
+  expect(kataFromFolder('06-udp-fire-and-forget')).toEqual({
+    number: '06',
+    slug: 'udp-fire-and-forget',
+    folder: '06-udp-fire-and-forget',
+    implementationFile: 'udp-fire-and-forget.ts',
+    testFile: 'udp-fire-and-forget.test.ts',
+  })
+  expect([kataFromFolder('node_modules'), kataFromFolder('1-bind'), kataFromFolder('01-Bind')]).toEqual([
+    undefined,
+    undefined,
+    undefined,
+  ])
+})
+
+test('the test file of a kata is recognised from its path, and nothing else is', () => {
+  expect(kataOfTestFile('/x/katas/03-backlog/backlog.test.ts')?.folder).toBe('03-backlog')
+  expect(kataOfTestFile('/x/katas/03-backlog/other.test.ts')).toBeUndefined()
+})
+
+test('listKatas finds the six katas in order', () => {
+  expect(listKatas(katasDir).map((kata) => kata.folder)).toEqual([
+    '01-bind',
+    '02-port-zero',
+    '03-backlog',
+    '04-accept',
+    '05-refused',
+    '06-udp-fire-and-forget',
+  ])
+})

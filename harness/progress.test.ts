@@ -1,0 +1,53 @@
+import { describe, expect, test } from 'vitest'
+import { kataFromFolder, type Kata } from './katas.ts'
+import { formatProgress, kataState, NOT_IMPLEMENTED, type KataRun, type TestOutcome } from './progress.ts'
+
+const kata = (folder: string): Kata => kataFromFolder(folder)!
+const passed = (name = 't'): TestOutcome => ({ name, state: 'passed' })
+const failed = (message: string): TestOutcome => ({ name: 't', state: 'failed', message })
+const stubFailure = failed(`${NOT_IMPLEMENTED}: write bind() in katas/01-bind/bind.ts`)
+const plain = (text: string) => text.replace(/\x1b\[\d+m/g, '')
+
+describe('kataState', () => {
+  test('done when every test that ran passed; skipped tests do not count against it', () => {
+    const run: KataRun = { kata: kata('01-bind'), tests: [passed(), passed(), { name: 's', state: 'skipped', skipNote: 'not Linux' }] }
+    expect(kataState(run)).toEqual({ kind: 'done', passing: 2, total: 2 })
+  })
+
+  test("not started while every test fails with the stub's error", () => {
+    expect(kataState({ kata: kata('01-bind'), tests: [stubFailure, stubFailure] })).toEqual({ kind: 'not-started', total: 2 })
+  })
+
+  test('in progress once anything else happens', () => {
+    expect(kataState({ kata: kata('01-bind'), tests: [stubFailure, failed('expected 0 to be 41234')] })).toEqual({
+      kind: 'in-progress',
+      passing: 0,
+      total: 2,
+    })
+    expect(kataState({ kata: kata('01-bind'), tests: [passed(), stubFailure] })).toMatchObject({ kind: 'in-progress', passing: 1 })
+  })
+
+  test('broken when the test file could not load', () => {
+    expect(kataState({ kata: kata('01-bind'), tests: [], loadError: 'SyntaxError: Unexpected token' })).toEqual({
+      kind: 'broken',
+      reason: 'SyntaxError: Unexpected token',
+    })
+  })
+})
+
+test('formatProgress prints a line per kata and points at the first kata not done', () => {
+  const runs: KataRun[] = [
+    { kata: kata('01-bind'), tests: [passed(), passed()] },
+    { kata: kata('02-port-zero'), tests: [passed(), failed('port was 0')] },
+    { kata: kata('03-backlog'), tests: [stubFailure] },
+  ]
+  const text = plain(formatProgress(runs, { implementationRoot: '/p/katas', testsRoot: '/p/katas', cwd: '/p' }))
+  expect(text.split('\n')).toEqual([
+    'Progress (katas)',
+    '  ✔ 01-bind       done 2/2',
+    '  ◐ 02-port-zero  1/2 tests passing',
+    '  ○ 03-backlog    not started',
+    '',
+    'Next: 02-port-zero: read katas/02-port-zero/README.md, then edit katas/02-port-zero/port-zero.ts  (npm test -- 02)',
+  ])
+})

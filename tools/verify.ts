@@ -1,0 +1,179 @@
+/**
+ * npm run verify: the project's own tests. Every kata test must mean something: it passes against
+ * the reference solutions, fails against the stubs, and each wrong implementation in fixtures/wrong
+ * fails its kata with a message that names the mistake. Types and the harness's unit tests too.
+ */
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { bold, dim, green, red } from '../harness/colors.ts'
+import { listKatas, type Kata } from '../harness/katas.ts'
+import { katasDir, projectRoot, solutionsDir } from '../harness/paths.ts'
+import { runCommand } from '../harness/run-command.ts'
+import { runKataTests, vitestBin, type KataRunReport, type TestResult } from '../harness/run-katas.ts'
+import { formatDuration } from '../harness/within.ts'
+
+const wrongDir = join(projectRoot, 'fixtures', 'wrong')
+const MIN_WRONG_PER_KATA = 3
+
+interface StepResult {
+  ok: boolean
+  summary: string
+  details: string[]
+}
+
+const katas = listKatas(katasDir)
+
+const steps: [string, () => Promise<StepResult>][] = [
+  ['types (tsc, strict)', checkTypes],
+  ['harness unit tests', checkHarness],
+  ['every test passes against solutions/', checkSolutions],
+  ['every test fails against the stubs in katas/', checkStubs],
+  ['every wrong implementation in fixtures/wrong fails its kata, naming the mistake', checkWrongImplementations],
+]
+
+async function main(): Promise<void> {
+  console.log(bold(`Verifying socket-katas: ${katas.length} katas`))
+  let allOk = true
+  for (const [name, check] of steps) {
+    const started = performance.now()
+    const result = await check().catch((error: Error) => ({ ok: false, summary: 'could not run', details: [error.stack ?? error.message] }))
+    allOk &&= result.ok
+    const took = dim(formatDuration(performance.now() - started))
+    console.log(`${result.ok ? green('✔') : red('✘')} ${name}: ${result.summary} ${took}`)
+    for (const line of result.details) console.log(`    ${line.replaceAll('\n', '\n    ')}`)
+  }
+  console.log(allOk ? green('\nAll checks passed.') : red('\nSome checks failed (see above).'))
+  process.exitCode = allOk ? 0 : 1
+}
+
+async function checkTypes(): Promise<StepResult> {
+  const tsc = join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc')
+  const { exitCode, output } = await runCommand(process.execPath, [tsc, '-p', 'tsconfig.json', '--pretty', 'false'])
+  const errors = output.split('\n').filter((line) => line.includes('error TS'))
+  return exitCode === 0
+    ? { ok: true, summary: 'no errors', details: [] }
+    : { ok: false, summary: `${errors.length} errors`, details: errors.length > 0 ? errors : [output] }
+}
+
+async function checkHarness(): Promise<StepResult> {
+  const { exitCode, output } = await runCommand(process.execPath, [vitestBin, 'run', '--project', 'harness'], { ...process.env, NO_COLOR: '1' })
+  const counts = /Tests\s+(.*)/.exec(output)?.[1]?.trim() ?? 'no summary'
+  return { ok: exitCode === 0, summary: counts, details: exitCode === 0 ? [] : [output.trim()] }
+}
+
+async function checkSolutions(): Promise<StepResult> {
+  const report = await runKataTests({ implementationRoot: solutionsDir })
+  const failed = report.tests.filter((test) => test.state === 'failed')
+  const skipped = report.tests.filter((test) => test.state === 'skipped')
+  const details = [
+    ...report.fileErrors.map(({ kata, message }) => `${kata}: the test file failed to run: ${message}`),
+    ...failed.map((test) => `${test.kata} › ${test.name}\n  ${firstLine(test.failureMessages[0])}`),
+    ...skipped.map((test) => dim(`skipped here: ${test.kata} › ${test.name}`)),
+  ]
+  const ok = failed.length === 0 && report.fileErrors.length === 0 && report.tests.length > 0
+  return { ok, summary: `${report.tests.length - failed.length - skipped.length}/${report.tests.length} passed`, details }
+}
+
+async function checkStubs(): Promise<StepResult> {
+  const report = await runKataTests({ implementationRoot: katasDir })
+  const passed = report.tests.filter((test) => test.state === 'passed')
+  const details = [
+    ...passed.map((test) => `passes against the stub, so it proves nothing: ${test.kata} › ${test.name}`),
+    ...report.fileErrors.map(({ kata, message }) => `${kata}: the test file failed to run: ${message}`),
+  ]
+  const failed = report.tests.filter((test) => test.state === 'failed').length
+  return { ok: passed.length === 0 && report.fileErrors.length === 0, summary: `${failed}/${report.tests.length} failed`, details }
+}
+
+interface WrongImplementation {
+  kata: Kata
+  name: string
+  file: string
+  /** From the fixture's "// Caught by:" line: a failure message must contain it. */
+  caughtBy: string
+}
+
+async function checkWrongImplementations(): Promise<StepResult> {
+  const wrong = await listWrongImplementations()
+  const details: string[] = []
+  for (const kata of katas) {
+    const count = wrong.filter((w) => w.kata === kata).length
+    if (count < MIN_WRONG_PER_KATA) details.push(`${kata.folder} has ${count} wrong implementations; keep at least ${MIN_WRONG_PER_KATA}`)
+  }
+  const rounds = inRounds(wrong)
+  const verdicts = await mapWithConcurrency(rounds, 2, runRound)
+  const failures = verdicts.flat().filter((verdict) => verdict !== undefined)
+  details.push(...failures)
+  const caught = wrong.length - failures.length
+  return { ok: details.length === 0, summary: `${caught}/${wrong.length} caught, in ${rounds.length} runs`, details }
+}
+
+async function listWrongImplementations(): Promise<WrongImplementation[]> {
+  const found: WrongImplementation[] = []
+  for (const kata of katas) {
+    const folder = join(wrongDir, kata.folder)
+    const files = (await readdir(folder).catch(() => [])).filter((file) => file.endsWith('.ts')).sort()
+    for (const file of files) {
+      const source = await readFile(join(folder, file), 'utf8')
+      const caughtBy = /^\/\/ Caught by: (.+)$/m.exec(source)?.[1]?.trim()
+      if (!caughtBy) throw new Error(`fixtures/wrong/${kata.folder}/${file} has no "// Caught by: <text of the failure>" line`)
+      found.push({ kata, name: basename(file, '.ts'), file: join(folder, file), caughtBy })
+    }
+  }
+  return found
+}
+
+/** Round i holds the i-th wrong implementation of every kata: one Vitest run tests one per kata. */
+function inRounds(wrong: WrongImplementation[]): WrongImplementation[][] {
+  const rounds: WrongImplementation[][] = []
+  for (const kata of katas) {
+    wrong.filter((w) => w.kata === kata).forEach((w, i) => (rounds[i] ??= []).push(w))
+  }
+  return rounds
+}
+
+/** Runs one round in a folder laid out like katas/, and says what each wrong implementation got away with. */
+async function runRound(round: WrongImplementation[]): Promise<(string | undefined)[]> {
+  const implementationRoot = await mkdtemp(join(tmpdir(), 'socket-katas-wrong-'))
+  try {
+    for (const wrong of round) {
+      await mkdir(join(implementationRoot, wrong.kata.folder))
+      await cp(wrong.file, join(implementationRoot, wrong.kata.folder, wrong.kata.implementationFile))
+    }
+    const report = await runKataTests({ implementationRoot, katas: round.map((w) => w.kata.folder) })
+    return round.map((wrong) => verdictOn(wrong, report))
+  } finally {
+    await rm(implementationRoot, { recursive: true, force: true })
+  }
+}
+
+function verdictOn(wrong: WrongImplementation, report: KataRunReport): string | undefined {
+  const label = `${wrong.kata.folder}/${wrong.name}`
+  const fileError = report.fileErrors.find((error) => error.kata === wrong.kata.folder)
+  if (fileError) return `${label}: the test file failed to run at all: ${firstLine(fileError.message)}`
+  const failed: TestResult[] = report.tests.filter((test) => test.kata === wrong.kata.folder && test.state === 'failed')
+  if (failed.length === 0) return `${label}: passes every test; the tests are too weak to catch it`
+  const messages = failed.flatMap((test) => test.failureMessages)
+  if (messages.some((message) => message.includes(wrong.caughtBy))) return undefined
+  return `${label}: fails ${failed.length} tests, but no failure says "${wrong.caughtBy}"; first: ${firstLine(messages[0])}`
+}
+
+async function mapWithConcurrency<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await work(items[index]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+function firstLine(text: string | undefined): string {
+  return (text ?? '').split('\n')[0] ?? ''
+}
+
+await main()
