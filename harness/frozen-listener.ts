@@ -3,6 +3,7 @@
  * its accept queue already full. The kernel drops every further SYN to it without a reply, so a
  * connect there neither succeeds nor is refused: it waits, as it would for a host that is down.
  */
+import net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { closeAfterTest } from './cleanup.ts'
 import { connectedClient } from './tcp-peers.ts'
@@ -18,12 +19,26 @@ server.listen({ host: workerData.host, port: 0, backlog: 1 }, () => {
 })
 `
 
-/** Backlog 1: the kernel completes backlog + 1 handshakes before the queue counts as full. */
-const CONNECTIONS_THAT_FILL_THE_QUEUE = 2
+/** Backlog 1: Linux completes exactly backlog + 1 handshakes before the queue counts as full. */
+const LINUX_FULL_QUEUE = 2
+/** Elsewhere (macOS queues about 1.5 x backlog) keep connecting until a handshake no longer completes. */
+const PROBE_MS = 250
+const MAX_CLIENTS = 10
 
 export async function listenerWithFullAcceptQueue(host: string): Promise<{ port: number }> {
   const worker = closeAfterTest(new Worker(FROZEN_LISTENER, { eval: true, workerData: { host } }))
   const [port] = await nextEvent<[number]>(worker, 'message', 2000, 'the frozen helper listener never started')
-  for (let i = 0; i < CONNECTIONS_THAT_FILL_THE_QUEUE; i++) await connectedClient(host, port)
-  return { port }
+  if (process.platform === 'linux') {
+    for (let i = 0; i < LINUX_FULL_QUEUE; i++) await connectedClient(host, port)
+    return { port }
+  }
+  for (let i = 0; i < MAX_CLIENTS; i++) {
+    const client = closeAfterTest(net.connect({ host, port }))
+    const connected = await nextEvent(client, 'connect', PROBE_MS, 'no handshake').then(() => true, () => false)
+    if (!connected) {
+      client.destroy()
+      return { port }
+    }
+  }
+  throw new Error(`the frozen helper listener accepted ${MAX_CLIENTS} handshakes without its queue filling up`)
 }

@@ -62,7 +62,8 @@ function formatKataLine(run: KataRun, width: number): string {
   const state = kataState(run)
   const name = run.kata.folder.padEnd(width)
   const skipped = run.tests.filter((test) => test.state === 'skipped')
-  const skipNote = skipped.length > 0 ? dim(`  (${skipped.length} skipped: ${skipped[0]!.skipNote ?? 'no reason given'})`) : ''
+  const reasons = [...new Set(skipped.map((test) => test.skipNote ?? 'no reason given'))].join('; ')
+  const skipNote = skipped.length > 0 ? dim(`  (${skipped.length} skipped: ${reasons})`) : ''
   switch (state.kind) {
     case 'done':
       return `  ${green('✔')} ${name}  ${green('done')} ${dim(`${state.passing}/${state.total}`)}${skipNote}`

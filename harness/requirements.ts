@@ -2,8 +2,9 @@
  * Checks that only some hosts can run: each skips the test, with the reason printed, where the
  * host cannot show the truth, so the rest of the kata still runs everywhere.
  */
+import { execFileSync } from 'node:child_process'
 import type { TestContext } from 'vitest'
-import { addressNotOnThisHost, missingAddressReason } from './addresses.ts'
+import { addressNotOnThisHost, missingAddressReason, privilegedPort } from './addresses.ts'
 import { procNetUnavailable } from './proc-net.ts'
 import { ssUnavailable } from './ss.ts'
 
@@ -30,4 +31,22 @@ export function requireForeignAddress(context: TestContext): string {
   const foreign = addressNotOnThisHost()
   if ('unavailable' in foreign) context.skip(foreign.unavailable)
   return (foreign as { address: string }).address
+}
+
+/** A port below the unprivileged range, for a user who may not bind it; skips for root and off Linux. */
+export function requirePrivilegedPort(context: TestContext): number {
+  const privileged = privilegedPort()
+  if ('unavailable' in privileged) context.skip(privileged.unavailable)
+  return (privileged as { port: number }).port
+}
+
+/** Skips where the OS caps a UDP datagram below `bytes` (macOS: net.inet.udp.maxdgram, 9216 by default). */
+export function requireUdpDatagramsOf(context: TestContext, bytes: number): void {
+  if (process.platform !== 'darwin') return
+  try {
+    const cap = Number(execFileSync('sysctl', ['-n', 'net.inet.udp.maxdgram'], { encoding: 'utf8' }).trim())
+    if (cap < bytes) context.skip(`this OS sends UDP datagrams of at most ${cap} bytes (sysctl net.inet.udp.maxdgram)`)
+  } catch {
+    context.skip('the largest UDP datagram this OS sends (sysctl net.inet.udp.maxdgram) cannot be read')
+  }
 }

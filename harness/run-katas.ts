@@ -3,7 +3,7 @@
  * reads back what happened to every test. Self-verification, the benchmark and the grader all run
  * the tests this way, so they all go through the one KATA_IMPL switch.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { kataOfTestFile } from './katas.ts'
@@ -38,19 +38,25 @@ export interface KataRunOptions {
   /** Kata folders to run ("01-bind"); all when omitted. */
   katas?: string[]
   env?: NodeJS.ProcessEnv
+  /** Run the tests as this user (needs root), to see what a learner who is not root sees. */
+  user?: { uid: number; gid: number }
 }
 
 export async function runKataTests(options: KataRunOptions = {}): Promise<KataRunReport> {
   const scratch = await mkdtemp(join(tmpdir(), 'socket-katas-run-'))
   const resultsFile = join(scratch, 'results.json')
+  const { user } = options
+  if (user) await chown(scratch, user.uid, user.gid)
   try {
-    const args = [vitestBin, 'run', '--project', 'katas', '--reporter=json', `--outputFile=${resultsFile}`]
+    // The runner config loader writes no bundled config into node_modules, so any user can run it.
+    const args = [vitestBin, 'run', '--project', 'katas', '--configLoader', 'runner', '--reporter=json', `--outputFile=${resultsFile}`]
     args.push(...(options.katas ?? []).map((folder) => `${folder}/`))
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, NO_COLOR: '1', FORCE_COLOR: '0' }
     delete env.INIT_CWD // the folders below are absolute; nothing to resolve against
     if (options.implementationRoot) env.KATA_IMPL = options.implementationRoot
     if (options.testsRoot) env.KATA_TESTS = options.testsRoot
-    const { output, exitCode } = await runCommand(process.execPath, args, env)
+    if (user) env.HOME = scratch
+    const { output, exitCode } = await runCommand(process.execPath, args, { env, ...user })
     const json = await readFile(resultsFile, 'utf8').catch(() => undefined)
     if (json === undefined) throw new Error(`Vitest wrote no results (exit code ${exitCode}):\n${output}`)
     return { ...parseJsonReport(json), output, exitCode }

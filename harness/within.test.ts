@@ -9,7 +9,7 @@ describe('within', () => {
   })
 
   test('says what did not happen, and within how long', async () => {
-    const error = await within(20, 'the server never emitted listening', new Promise(() => {})).catch((e) => e)
+    const error = await within(20, 'the server never emitted listening', new Promise<never>(() => {})).catch((e: Error) => e)
     expect(error).toBeInstanceOf(DeadlineError)
     expect(error.message).toBe('the server never emitted listening within 20 ms')
   })

@@ -62,10 +62,3 @@ export async function until(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
-
-/** How long an async call took to settle, whichever way it went. */
-export async function timed<T>(run: () => Promise<T>): Promise<{ outcome: PromiseSettledResult<T>; elapsedMs: number }> {
-  const started = performance.now()
-  const [outcome] = await Promise.allSettled([run()])
-  return { outcome: outcome!, elapsedMs: performance.now() - started }
-}

@@ -18,11 +18,8 @@ const floorTests = join(projectRoot, 'tools', 'bench', 'floor')
 
 async function timeRun(env: NodeJS.ProcessEnv): Promise<{ ms: number; output: string }> {
   const started = performance.now()
-  const { exitCode, output } = await runCommand(process.execPath, [vitestBin, 'run', '--project', 'katas'], {
-    ...process.env,
-    NO_COLOR: '1',
-    ...env,
-  })
+  const args = [vitestBin, 'run', '--project', 'katas']
+  const { exitCode, output } = await runCommand(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', ...env } })
   const ms = performance.now() - started
   if (exitCode !== 0) throw new Error(`a benchmark run failed (exit code ${exitCode}):\n${output}`)
   return { ms, output }

@@ -6,7 +6,12 @@ import { closeAfterTest } from '#harness/cleanup.ts'
 import { describeOutcome, outcome } from '#harness/outcome.ts'
 import { withFreeTcpPort } from '#harness/ports.ts'
 import { socketsOfThisProcess } from '#harness/proc-net.ts'
-import { requireAddress, requireForeignAddress, requireKernelSocketTable } from '#harness/requirements.ts'
+import {
+  requireAddress,
+  requireForeignAddress,
+  requireKernelSocketTable,
+  requirePrivilegedPort,
+} from '#harness/requirements.ts'
 import { connectionAttempt, testServer } from '#harness/tcp-peers.ts'
 import { within } from '#harness/within.ts'
 
@@ -97,5 +102,15 @@ describe('bind(host, port)', () => {
       result.resolved ? undefined : result.error.code,
       `${foreign} is not an address of this host, so bind() should reject; it ${describeOutcome(result)}`,
     ).toBe('EADDRNOTAVAIL')
+  })
+
+  test('a port below 1024, for a user who is not root, rejects with EACCES', async (context) => {
+    const port = requirePrivilegedPort(context)
+    const result = await outcome(LISTEN_MS, `bind('127.0.0.1', ${port}) never settled for a privileged port`, bind('127.0.0.1', port))
+    if (result.resolved) closeAfterTest(result.value)
+    expect(
+      result.resolved ? undefined : result.error.code,
+      `ports below ${port + 1} need root (or CAP_NET_BIND_SERVICE), so bind() should reject; it ${describeOutcome(result)}`,
+    ).toBe('EACCES')
   })
 })

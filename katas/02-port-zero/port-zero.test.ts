@@ -50,7 +50,10 @@ describe('listenOnAnyPort(host)', () => {
 
   test('three servers listening at once get three different ports', async () => {
     const attempts = await Promise.allSettled([1, 2, 3].map(() => listenOnAnyPortOf('127.0.0.1')))
-    const failed = attempts.filter((attempt) => attempt.status === 'rejected').map((attempt) => attempt.reason?.message)
+    const rejected = attempts.filter((attempt) => attempt.status === 'rejected').map((attempt) => attempt.reason)
+    const notAboutSockets = rejected.find((error) => !error?.code)
+    if (notAboutSockets) throw notAboutSockets
+    const failed = rejected.map((error) => error.message)
     expect(failed, 'three servers asked for at once, yet some could not listen').toEqual([])
     const ports = attempts.map((attempt) => (attempt as PromiseFulfilledResult<{ port: number }>).value.port)
     expect(new Set(ports).size, `three listening servers reported the ports ${ports.join(', ')}`).toBe(3)

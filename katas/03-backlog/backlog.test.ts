@@ -10,7 +10,7 @@ import { until, within } from '#harness/within.ts'
 
 const LISTEN_MS = 2000
 const ACCEPT_MS = 2000
-/** A dropped SYN is sent again after 1 s (then 3 s, 7 s, ...): the waiting client's next try. */
+/** A dropped SYN is sent again about 1 s later (Linux retries every second at first, then backs off). */
 const SYN_RETRY_MS = 4000
 
 /** listenWithBacklog(host, backlog), bounded; the server and what it accepts are closed after the test. */

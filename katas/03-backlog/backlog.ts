@@ -1,4 +1,4 @@
-import type net from 'node:net'
+import net from 'node:net'
 
 /**
  * Starts a TCP server on `host`, on any port, whose accept queue the kernel sizes for `backlog`

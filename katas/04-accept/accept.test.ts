@@ -102,13 +102,13 @@ describe('acceptOne(server)', () => {
   test('the kernel shows one ESTAB socket per client on the server port', async (context) => {
     requireKernelSocketTable(context)
     const server = await testServer('127.0.0.1')
-    const clients = [await acceptNextClient(server), await acceptNextClient(server)].map(({ client }) => client.localPort)
+    const clients = [await acceptNextClient(server), await acceptNextClient(server)].map(({ client }) => client.localPort!)
     const serverEnds = socketsOfThisProcess('tcp')
       .filter((socket) => socket.state === 'ESTAB' && socket.localPort === server.port)
       .map((socket) => socket.remotePort)
-      .sort()
+      .sort((a, b) => a - b)
     expect(serverEnds, `peer ports of the ESTAB sockets on server port ${server.port}, as /proc/net/tcp shows them`)
-      .toEqual(clients.sort())
+      .toEqual(clients.sort((a, b) => a - b))
   })
 
   test("leaves no listener behind on the server once it has resolved", async () => {
@@ -119,7 +119,7 @@ describe('acceptOne(server)', () => {
     await acceptNextClient(server)
     expect(
       listeners(),
-      "listeners on the server after two acceptOne() calls, compared with before: each call should remove what it added (use once(), and off() the other one)",
+      "listeners on the server after two acceptOne() calls, compared with before: each call should remove every listener it added once it has its client",
     ).toEqual(before)
   })
 })

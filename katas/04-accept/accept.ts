@@ -1,4 +1,4 @@
-import type net from 'node:net'
+import net from 'node:net'
 
 /** A client the server accepted: the server's end of the connection, and who is at the other end. */
 export interface Accepted {

@@ -1,4 +1,4 @@
-import type net from 'node:net'
+import net from 'node:net'
 
 /** How a connection attempt ended: a connected socket, or the error code that says why not. */
 export type ConnectResult = { ok: true; socket: net.Socket } | { ok: false; code: string }

@@ -4,7 +4,7 @@ import { fireAndForget } from './udp-fire-and-forget.ts'
 import { endpoint } from '#harness/addresses.ts'
 import { describeOutcome, type Outcome } from '#harness/outcome.ts'
 import { freeUdpPort } from '#harness/ports.ts'
-import { requireAddress } from '#harness/requirements.ts'
+import { requireAddress, requireUdpDatagramsOf } from '#harness/requirements.ts'
 import { udpReceiver, watchUdpSenders } from '#harness/udp-peers.ts'
 import { DeadlineError, within } from '#harness/within.ts'
 
@@ -46,7 +46,8 @@ describe('fireAndForget(host, port, payload)', () => {
     expect(datagrams.map(String), `datagrams the receiver got for one fireAndForget("${payload}")`).toEqual([payload])
   })
 
-  test(`a ${LARGEST_IPV4_PAYLOAD}-byte payload, the most one IPv4 datagram carries, arrives whole in one datagram`, async () => {
+  test(`a ${LARGEST_IPV4_PAYLOAD}-byte payload, the most one IPv4 datagram carries, arrives whole in one datagram`, async (context) => {
+    requireUdpDatagramsOf(context, LARGEST_IPV4_PAYLOAD)
     const receiver = await udpReceiver('127.0.0.1')
     const payload = new Uint8Array(randomBytes(LARGEST_IPV4_PAYLOAD))
     const { outcome } = await send('127.0.0.1', receiver.port, payload)
@@ -95,7 +96,7 @@ describe('fireAndForget(host, port, payload)', () => {
     expect(outcome.resolved, `sending to a receiver that never replies: ${describeOutcome(outcome)}`).toBe(true)
     expect(
       listenedForReplies,
-      "the sending socket listened for 'message': a fire-and-forget sender expects no reply and should not wait for one",
+      "a UDP socket listened for 'message' during the call: a fire-and-forget sender expects no reply and should not wait for one",
     ).toBe(false)
     expect(openWhenSettled, 'sockets still open when the promise resolved: close the socket before resolving').toEqual([])
   })

@@ -1,3 +1,5 @@
+import dgram from 'node:dgram'
+
 /**
  * Sends `payload` to `host`:`port` as one UDP datagram, waits for no reply, and closes its socket.
  *
