@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import { kataImplementation } from './harness/kata-implementation.ts'
 import { implementationRoot, testsRoot } from './harness/paths.ts'
@@ -10,6 +12,8 @@ export default defineConfig({
   plugins: [kataImplementation(tests, implementation)],
   test: {
     pool: 'threads',
+    // Socket tests mostly wait on the kernel, so every core gets a worker (Vitest's default leaves one idle).
+    maxWorkers: Math.max(2, availableParallelism()),
     reporters: ['default', new ProgressReporter({ implementationRoot: implementation, testsRoot: tests })],
     projects: [
       {
@@ -18,7 +22,7 @@ export default defineConfig({
           name: 'katas',
           root: tests,
           include: ['*/*.test.ts'],
-          setupFiles: [new URL('./harness/socket-test-setup.ts', import.meta.url).pathname],
+          setupFiles: [fileURLToPath(new URL('./harness/socket-test-setup.ts', import.meta.url))],
         },
       },
       {

@@ -3,6 +3,7 @@
  * Elsewhere `procNetUnavailable()` gives the reason a test should print when it skips.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import { endpoint } from './addresses.ts'
 
 export type Protocol = 'tcp' | 'udp'
 
@@ -148,4 +149,11 @@ export function socketInodesOfThisProcess(): Set<number> {
 export function socketsOfThisProcess(protocol: Protocol): KernelSocket[] {
   const mine = socketInodesOfThisProcess()
   return kernelSockets(protocol).filter((socket) => socket.inode !== 0 && mine.has(socket.inode))
+}
+
+/** Where this process listens on `port`, as the kernel shows it: ["127.0.0.1:41234"]. */
+export function listenersOfThisProcess(port: number): string[] {
+  return socketsOfThisProcess('tcp')
+    .filter((socket) => socket.state === 'LISTEN' && socket.localPort === port)
+    .map((socket) => endpoint(socket.localAddress, socket.localPort))
 }

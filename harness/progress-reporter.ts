@@ -1,6 +1,6 @@
 /** A Vitest reporter that ends a kata run with the learner's progress (see progress.ts). */
 import type { Reporter, TestCase, TestModule } from 'vitest/node'
-import { kataOfTestFile } from './katas.ts'
+import { kataOfTestFile, listKatas } from './katas.ts'
 import { formatProgress, type KataRun, type TestOutcome } from './progress.ts'
 
 export class ProgressReporter implements Reporter {
@@ -15,7 +15,8 @@ export class ProgressReporter implements Reporter {
       .sort((a, b) => a.kata.folder.localeCompare(b.kata.folder))
     if (runs.length === 0) return
     const cwd = process.env.INIT_CWD ?? process.cwd()
-    process.stdout.write(`\n${formatProgress(runs, { ...this.paths, cwd })}\n\n`)
+    const totalKatas = listKatas(this.paths.testsRoot).length
+    process.stdout.write(`\n${formatProgress(runs, { ...this.paths, cwd, totalKatas })}\n\n`)
   }
 }
 

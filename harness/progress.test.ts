@@ -41,7 +41,7 @@ test('formatProgress prints a line per kata and points at the first kata not don
     { kata: kata('02-port-zero'), tests: [passed(), failed('port was 0')] },
     { kata: kata('03-backlog'), tests: [stubFailure] },
   ]
-  const text = plain(formatProgress(runs, { implementationRoot: '/p/katas', testsRoot: '/p/katas', cwd: '/p' }))
+  const text = plain(formatProgress(runs, { implementationRoot: '/p/katas', testsRoot: '/p/katas', cwd: '/p', totalKatas: 3 }))
   expect(text.split('\n')).toEqual([
     'Progress (katas)',
     '  ✔ 01-bind       done 2/2',
@@ -49,5 +49,14 @@ test('formatProgress prints a line per kata and points at the first kata not don
     '  ○ 03-backlog    not started',
     '',
     'Next: 02-port-zero: read katas/02-port-zero/README.md, then edit katas/02-port-zero/port-zero.ts  (npm test -- 02)',
+  ])
+})
+
+test('formatProgress says when the run covered only some katas', () => {
+  const runs: KataRun[] = [{ kata: kata('03-backlog'), tests: [passed()] }]
+  const text = plain(formatProgress(runs, { implementationRoot: '/p/katas', testsRoot: '/p/katas', cwd: '/p', totalKatas: 6 }))
+  expect(text.split('\n').slice(-2)).toEqual([
+    'Every kata in this run passes.',
+    '(this run had 1 of 6 katas; npm test runs them all)',
   ])
 })

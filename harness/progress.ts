@@ -45,17 +45,19 @@ interface Paths {
   testsRoot: string
   /** Where the learner typed the command: paths are printed relative to it, so a terminal can open them. */
   cwd: string
+  /** How many katas there are, run or not. */
+  totalKatas: number
 }
 
 export function formatProgress(runs: KataRun[], paths: Paths): string {
+  const partial = runs.length < paths.totalKatas
   const width = Math.max(...runs.map((run) => run.kata.folder.length))
   const lines = runs.map((run) => formatKataLine(run, width))
   const next = runs.find((run) => kataState(run).kind !== 'done')
   const header = bold(`Progress (${relative(paths.cwd, paths.implementationRoot) || '.'})`)
-  const footer = next
-    ? nextStep(next, paths)
-    : green(`Every kata here passes. ${runs.length === 1 ? 'Run npm test to see them all.' : 'Well done.'}`)
-  return [header, ...lines, '', footer].join('\n')
+  const footer = next ? nextStep(next, paths) : green(partial ? 'Every kata in this run passes.' : 'Every kata passes. Well done.')
+  const scope = partial ? [dim(`(this run had ${runs.length} of ${paths.totalKatas} katas; npm test runs them all)`)] : []
+  return [header, ...lines, '', footer, ...scope].join('\n')
 }
 
 function formatKataLine(run: KataRun, width: number): string {

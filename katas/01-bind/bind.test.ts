@@ -5,7 +5,7 @@ import { endpoint, listeningState } from '#harness/addresses.ts'
 import { closeAfterTest } from '#harness/cleanup.ts'
 import { describeOutcome, outcome } from '#harness/outcome.ts'
 import { withFreeTcpPort } from '#harness/ports.ts'
-import { socketsOfThisProcess } from '#harness/proc-net.ts'
+import { listenersOfThisProcess } from '#harness/proc-net.ts'
 import {
   requireAddress,
   requireForeignAddress,
@@ -39,10 +39,7 @@ describe('bind(host, port)', () => {
   test("the kernel shows this process's LISTEN socket on that address and port", async (context) => {
     requireKernelSocketTable(context)
     const { port } = await bindOnAFreePort('127.0.0.1')
-    const listeners = socketsOfThisProcess('tcp')
-      .filter((socket) => socket.state === 'LISTEN' && socket.localPort === port)
-      .map((socket) => endpoint(socket.localAddress, socket.localPort))
-    expect(listeners, `this process's LISTEN sockets on port ${port}, as /proc/net/tcp shows them`).toEqual([
+    expect(listenersOfThisProcess(port), `this process's LISTEN sockets on port ${port}, as /proc/net/tcp shows them`).toEqual([
       endpoint('127.0.0.1', port),
     ])
   })

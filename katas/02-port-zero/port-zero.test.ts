@@ -5,7 +5,7 @@ import { endpoint, listeningState } from '#harness/addresses.ts'
 import { closeAfterTest } from '#harness/cleanup.ts'
 import { ephemeralPortRange } from '#harness/ephemeral-ports.ts'
 import { recordListenCalls } from '#harness/listen-calls.ts'
-import { socketsOfThisProcess } from '#harness/proc-net.ts'
+import { listenersOfThisProcess } from '#harness/proc-net.ts'
 import { requireAddress, requireKernelSocketTable } from '#harness/requirements.ts'
 import { within } from '#harness/within.ts'
 
@@ -40,10 +40,7 @@ describe('listenOnAnyPort(host)', () => {
   test("the kernel shows this process's LISTEN socket on that port", async (context) => {
     requireKernelSocketTable(context)
     const { port } = await listenOnAnyPortOf('127.0.0.1')
-    const listeners = socketsOfThisProcess('tcp')
-      .filter((socket) => socket.state === 'LISTEN' && socket.localPort === port)
-      .map((socket) => endpoint(socket.localAddress, socket.localPort))
-    expect(listeners, `this process's LISTEN sockets on the reported port ${port}, as /proc/net/tcp shows them`).toEqual([
+    expect(listenersOfThisProcess(port), `this process's LISTEN sockets on the reported port ${port}, as /proc/net/tcp shows them`).toEqual([
       endpoint('127.0.0.1', port),
     ])
   })

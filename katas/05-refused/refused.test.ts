@@ -67,7 +67,7 @@ describe('tryConnect(host, port, timeoutMs)', () => {
   test('the socket it connected stays open after timeoutMs has passed', async () => {
     const server = await testServer('127.0.0.1')
     const accepted = nextConnection(server, LATE_MS, 'the server never saw the connection')
-    const timeoutMs = 50
+    const timeoutMs = 30
     const { result } = await attempt('127.0.0.1', server.port, timeoutMs, LATE_MS, 'tryConnect() to a listening server did not settle')
     expect(result.ok, `connecting to a listening server resolved with ${describeValue(result)}`).toBe(true)
     const { socket } = result as Extract<ConnectResult, { ok: true }>
@@ -84,7 +84,7 @@ describe('tryConnect(host, port, timeoutMs)', () => {
 
   test("a peer that never answers (its accept queue is full): { ok: false, code: 'ETIMEDOUT' } after about timeoutMs", async () => {
     const { port } = await listenerWithFullAcceptQueue('127.0.0.1')
-    const timeoutMs = 200
+    const timeoutMs = 100
     const { result, elapsedMs } = await attempt(
       '127.0.0.1',
       port,
@@ -104,7 +104,7 @@ describe('tryConnect(host, port, timeoutMs)', () => {
   test('giving up abandons the attempt: the kernel holds no SYN-SENT socket to that peer', async (context) => {
     requireKernelSocketTable(context)
     const { port } = await listenerWithFullAcceptQueue('127.0.0.1')
-    const { result } = await attempt('127.0.0.1', port, 200, 200 + LATE_MS, 'tryConnect() to a peer that never answers did not give up')
+    const { result } = await attempt('127.0.0.1', port, 100, 100 + LATE_MS, 'tryConnect() to a peer that never answers did not give up')
     expect(result.ok, 'a connection the peer never answered should fail').toBe(false)
     const stillTrying = socketsOfThisProcess('tcp').filter((socket) => socket.remotePort === port && socket.state === 'SYN-SENT')
     expect(
