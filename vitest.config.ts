@@ -10,6 +10,8 @@ const implementation = implementationRoot()
 
 export default defineConfig({
   plugins: [kataImplementation(tests, implementation)],
+  // Kata tests import the harness as #harness/..., wherever they live (an instructor's --tests folder too).
+  resolve: { alias: [{ find: /^#harness\//, replacement: fileURLToPath(new URL('./harness/', import.meta.url)) }] },
   test: {
     pool: 'threads',
     // Socket tests mostly wait on the kernel, so every core gets a worker (Vitest's default leaves one idle).
@@ -27,7 +29,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'harness', include: ['harness/**/*.test.ts', 'tools/**/*.test.ts'] },
+        test: { name: 'harness', include: ['harness/**/*.test.ts', 'tools/**/*.test.ts', 'grader/**/*.test.ts'], exclude: ['**/*.e2e.test.ts'] },
+      },
+      {
+        extends: true,
+        // The grader graded end to end: real runs of whole classes of fixture submissions, minutes not seconds.
+        test: { name: 'grader', include: ['grader/**/*.e2e.test.ts'], testTimeout: 600_000, hookTimeout: 120_000, maxWorkers: 1 },
       },
     ],
   },

@@ -65,7 +65,7 @@ function describeTcpSocket(socket: net.Socket): string {
       : `a TCP connection from ${local} to ${remote}`
   }
   const kernelRow = local && procNetUnavailable() === undefined
-    ? socketsOfThisProcess('tcp').find((row) => row.localPort === socket.localPort)
+    ? socketsOfThisProcess('tcp', (row) => row.localPort === socket.localPort)[0]
     : undefined
   if (kernelRow) {
     const remote = endpoint(kernelRow.remoteAddress, kernelRow.remotePort)

@@ -145,15 +145,40 @@ export function socketInodesOfThisProcess(): Set<number> {
   return inodes
 }
 
-/** The sockets of `protocol` that this very process holds open. */
-export function socketsOfThisProcess(protocol: Protocol): KernelSocket[] {
-  const mine = socketInodesOfThisProcess()
-  return kernelSockets(protocol).filter((socket) => socket.inode !== 0 && mine.has(socket.inode))
+/**
+ * The sockets of `protocol` that this very process holds open and that `which` selects.
+ *
+ * The kernel writes /proc/net/tcp chunk by chunk without locking the whole table, so while other
+ * sockets come and go a row can be listed twice or skipped. Rows are de-duplicated, and the table is
+ * read again until the selected rows come out the same twice in a row.
+ */
+export function socketsOfThisProcess(protocol: Protocol, which: (socket: KernelSocket) => boolean = () => true): KernelSocket[] {
+  let previous: string | undefined
+  let found: KernelSocket[] = []
+  for (let read = 0; read < MAX_READS; read++) {
+    const mine = socketInodesOfThisProcess()
+    found = distinct(kernelSockets(protocol).filter((socket) => socket.inode !== 0 && mine.has(socket.inode) && which(socket)))
+    const fingerprint = found.map(rowKey).sort().join('\n')
+    if (fingerprint === previous) break
+    previous = fingerprint
+  }
+  return found
+}
+
+const MAX_READS = 6
+
+function rowKey(socket: KernelSocket): string {
+  return `${socket.inode} ${socket.state} ${socket.localAddress}:${socket.localPort} ${socket.remoteAddress}:${socket.remotePort}`
+}
+
+function distinct(sockets: KernelSocket[]): KernelSocket[] {
+  const seen = new Set<string>()
+  return sockets.filter((socket) => !seen.has(rowKey(socket)) && seen.add(rowKey(socket)))
 }
 
 /** Where this process listens on `port`, as the kernel shows it: ["127.0.0.1:41234"]. */
 export function listenersOfThisProcess(port: number): string[] {
-  return socketsOfThisProcess('tcp')
-    .filter((socket) => socket.state === 'LISTEN' && socket.localPort === port)
-    .map((socket) => endpoint(socket.localAddress, socket.localPort))
+  return socketsOfThisProcess('tcp', (socket) => socket.state === 'LISTEN' && socket.localPort === port).map((socket) =>
+    endpoint(socket.localAddress, socket.localPort),
+  )
 }

@@ -62,7 +62,7 @@ export function connectWhileEventLoopStopped(host: string, port: number, clients
 }
 
 function kernelView(port: number, backlog: number): HandshakesWhileStopped {
-  const sockets = socketsOfThisProcess('tcp')
+  const sockets = socketsOfThisProcess('tcp', (socket) => socket.remotePort === port || socket.localPort === port)
   const clientEnds = sockets.filter((socket) => socket.remotePort === port)
   const listening = sockets.find((socket) => socket.state === 'LISTEN' && socket.localPort === port)
   return {

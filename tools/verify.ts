@@ -7,6 +7,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { bold, dim, green, red } from '../harness/colors.ts'
+import { mapWithConcurrency } from '../harness/concurrency.ts'
 import { listKatas, type Kata } from '../harness/katas.ts'
 import { katasDir, projectRoot, solutionsDir } from '../harness/paths.ts'
 import { NOT_IMPLEMENTED } from '../harness/progress.ts'
@@ -183,19 +184,6 @@ function verdictOn(wrong: WrongImplementation, report: KataRunReport): string | 
   const messages = failed.flatMap((test) => test.failureMessages)
   if (messages.some((message) => message.includes(wrong.caughtBy))) return undefined
   return `${label}: fails ${failed.length} tests, but no failure says "${wrong.caughtBy}"; first: ${firstLine(messages[0])}`
-}
-
-async function mapWithConcurrency<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await work(items[index]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }
 
 function firstLine(text: string | undefined): string {

@@ -106,7 +106,7 @@ describe('tryConnect(host, port, timeoutMs)', () => {
     const { port } = await listenerWithFullAcceptQueue('127.0.0.1')
     const { result } = await attempt('127.0.0.1', port, 100, 100 + LATE_MS, 'tryConnect() to a peer that never answers did not give up')
     expect(result.ok, 'a connection the peer never answered should fail').toBe(false)
-    const stillTrying = socketsOfThisProcess('tcp').filter((socket) => socket.remotePort === port && socket.state === 'SYN-SENT')
+    const stillTrying = socketsOfThisProcess('tcp', (socket) => socket.remotePort === port && socket.state === 'SYN-SENT')
     expect(
       stillTrying.map((socket) => `${endpoint(socket.localAddress, socket.localPort)} -> ${endpoint(socket.remoteAddress, port)}`),
       'connection attempts still open in the kernel (SYN-SENT) after tryConnect() gave up: destroy the socket when you give up',

@@ -1,0 +1,55 @@
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, test } from 'vitest'
+import { katasDir } from '../harness/paths.ts'
+import { GraderError } from './calibration.ts'
+import { CONTAINER_LABEL, DockerRunner } from './docker-runner.ts'
+import { expectOutputsToMatch } from './e2e-expectations.ts'
+import { writeFixtureSubmissions } from './fixture-submissions.ts'
+import { gradeAll } from './grade.ts'
+import { buildImage, DEFAULT_IMAGE } from './image.ts'
+
+const { getContainerRuntimeClient, ImageName } = await import('testcontainers')
+
+/** Why docker isolation cannot be tested here, or undefined; builds the image when only it is missing. */
+async function dockerUnavailable(): Promise<string | undefined> {
+  const client = await getContainerRuntimeClient().catch((error: Error) => error)
+  if (client instanceof Error) return `no Docker engine can be reached here (${client.message.split('\n')[0]}); .ci/run installs and starts one`
+  if (!(await client.image.exists(ImageName.fromString(DEFAULT_IMAGE)))) await buildImage(DEFAULT_IMAGE, () => {})
+  return undefined
+}
+
+test('in docker isolation, every fixture submission gets exactly the points it earned, in every output format', async (context) => {
+  const reason = await dockerUnavailable()
+  if (reason) context.skip(reason)
+  const work = await mkdtemp(join(tmpdir(), 'grader-docker-e2e-'))
+  await writeFixtureSubmissions(join(work, 'submissions'))
+  const runner = await DockerRunner.start({ image: DEFAULT_IMAGE, testsRoot: katasDir, defaultTestsRoot: katasDir, memoryMiB: 2048 })
+  try {
+    const { calibration } = await gradeAll({
+      submissionsDir: join(work, 'submissions'),
+      outDir: join(work, 'out'),
+      testsRoot: katasDir,
+      runner,
+      timeoutSeconds: 15,
+      memoryMiB: 2048,
+      concurrency: 3,
+      progressStream: { write: () => true },
+    })
+    await expectOutputsToMatch(join(work, 'out'), calibration)
+  } finally {
+    await runner.close()
+  }
+  const client = await getContainerRuntimeClient()
+  const left = await client.container.list()
+  expect(left.filter((container) => container.Labels?.[CONTAINER_LABEL]), 'containers left behind').toEqual([])
+})
+
+test('a missing image is named, with how to build it, and nothing is pulled', async (context) => {
+  const reason = await dockerUnavailable()
+  if (reason) context.skip(reason)
+  const start = DockerRunner.start({ image: 'socket-katas-no-such-image', testsRoot: katasDir, defaultTestsRoot: katasDir, memoryMiB: 512 })
+  await expect(start).rejects.toThrow(GraderError)
+  await expect(start).rejects.toThrow('the image socket-katas-no-such-image is not on this Docker host, and the grader never pulls; build it with npm run grade:image')
+})

@@ -1,0 +1,186 @@
+/**
+ * One submission, graded: static checks, one test run for every kata that can run, and an exact
+ * account of anything that went wrong. A kata that hangs or crashes the run costs that kata only:
+ * when one kata is left unfinished it is the culprit; when several are, each runs again alone.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { kataFromFolder, type Kata } from '../harness/katas.ts'
+import { formatDuration } from '../harness/within.ts'
+import type { CalibratedKata, Calibration } from './calibration.ts'
+import type { KataRun, TestOutcome } from './events.ts'
+import { sumPoints } from './manifest.ts'
+import type { RunOutcome, Runner } from './run-request.ts'
+import { checkKataSource, requiredExportsOf } from './static-checks.ts'
+import { findKataFile, stageKataFiles, type Submission } from './submissions.ts'
+
+export type ProblemKind =
+  | 'missing'
+  | 'unreadable'
+  | 'compile-error'
+  | 'forbidden-import'
+  | 'missing-export'
+  | 'could-not-load'
+  | 'timed-out'
+  | 'crashed'
+  | 'grader-error'
+  | 'tampered'
+
+export interface TestGrade {
+  name: string
+  maxPoints: number
+  points: number
+  passed: boolean
+  /** The failure message and what the test printed (capped), or why it could not run. */
+  output: string
+}
+
+export interface KataGrade {
+  kata: string
+  maxPoints: number
+  points: number
+  /** Set when the kata's tests could not run normally, with the reason. */
+  problem?: { kind: ProblemKind; reason: string }
+  tests: TestGrade[]
+}
+
+export interface SubmissionGrade {
+  submission: string
+  points: number
+  maxPoints: number
+  executionSeconds: number
+  katas: KataGrade[]
+}
+
+export interface GradingContext {
+  runner: Runner
+  testsRoot: string
+  calibration: Calibration
+  timeoutMs: number
+  memoryMiB: number
+}
+
+type KataResult = { kind: 'ran'; run: KataRun } | { kind: 'timed-out' | 'crashed' | 'tampered'; reason: string }
+
+const TAMPERED: KataResult = { kind: 'tampered', reason: "the run's results file was written to by the code under test" }
+
+/** A test's output is capped so results stay small however much the code printed. */
+const TEST_OUTPUT_CAP = 4000
+
+export async function gradeSubmission(submission: Submission, context: GradingContext): Promise<SubmissionGrade> {
+  const started = performance.now()
+  const problems = new Map<string, KataGrade['problem']>()
+  const runnable: { kata: Kata; source: string }[] = []
+  for (const calibrated of context.calibration.katas) {
+    const kata = kataFromFolder(calibrated.kata)!
+    const found = await findKataFile(submission, kata)
+    if ('problem' in found) {
+      problems.set(kata.folder, { kind: found.problem, reason: found.reason })
+      continue
+    }
+    const stub = await readFile(join(context.testsRoot, kata.folder, kata.implementationFile), 'utf8')
+    const problem = checkKataSource(found.source, kata.implementationFile, requiredExportsOf(stub))
+    if (problem) problems.set(kata.folder, { kind: problem.problem, reason: problem.reason })
+    else runnable.push({ kata, source: found.source })
+  }
+
+  const results = await runStaged(runnable, context)
+  const katas = context.calibration.katas.map((calibrated) =>
+    gradeKata(calibrated, problems.get(calibrated.kata) ?? problemOf(results.get(calibrated.kata)), results.get(calibrated.kata)),
+  )
+  return {
+    submission: submission.name,
+    points: sumPoints(katas.map((kata) => kata.points)),
+    maxPoints: sumPoints(katas.map((kata) => kata.maxPoints)),
+    executionSeconds: Math.round((performance.now() - started) / 100) / 10,
+    katas,
+  }
+}
+
+async function runStaged(files: { kata: Kata; source: string }[], context: GradingContext): Promise<Map<string, KataResult>> {
+  const results = new Map<string, KataResult>()
+  if (files.length === 0) return results
+  const stageDir = await mkdtemp(join(tmpdir(), 'socket-katas-submission-'))
+  try {
+    await stageKataFiles(stageDir, files)
+    const run = (katas: string[]) => context.runner.run({ implementationDir: stageDir, katas, timeoutMs: context.timeoutMs })
+    const all = files.map(({ kata }) => kata.folder)
+    const first = await run(all)
+    if (first.record.tampered) {
+      for (const kata of all) results.set(kata, TAMPERED)
+      return results
+    }
+    const unfinished = all.filter((kata) => !first.record.katas.get(kata)?.finished)
+    for (const kata of all.filter((k) => !unfinished.includes(k))) results.set(kata, { kind: 'ran', run: first.record.katas.get(kata)! })
+    if (unfinished.length === 1) results.set(unfinished[0]!, failureOf(first, unfinished[0]!, context))
+    else {
+      for (const kata of unfinished) {
+        const alone = await run([kata])
+        const kataRun = alone.record.katas.get(kata)
+        if (alone.record.tampered) results.set(kata, TAMPERED)
+        else results.set(kata, kataRun?.finished ? { kind: 'ran', run: kataRun } : failureOf(alone, kata, context))
+      }
+    }
+    return results
+  } finally {
+    await rm(stageDir, { recursive: true, force: true })
+  }
+}
+
+function failureOf(outcome: RunOutcome, kata: string, context: GradingContext): KataResult {
+  const running = outcome.record.katas.get(kata)?.running
+  const during = running ? ` (during "${running}")` : ''
+  if (outcome.timedOut) {
+    return { kind: 'timed-out', reason: `timed out: no result within ${formatDuration(context.timeoutMs)}${during}; an endless loop or a wait that never ends?` }
+  }
+  const how = outcome.exit.signal ? `killed by ${outcome.exit.signal}` : `exit code ${outcome.exit.code}`
+  const outOfMemory = /out[ _]of[ _]memory|bad_alloc|allocation failed|reached heap limit/i.test(outcome.outputTail)
+    ? `: out of memory (the limit is ${context.memoryMiB} MiB)`
+    : ''
+  const lastWords = lastErrorLine(outcome.outputTail)
+  return { kind: 'crashed', reason: `the test process crashed (${how})${during}${outOfMemory}${lastWords ? `; it printed: ${lastWords}` : ''}` }
+}
+
+function problemOf(result: KataResult | undefined): KataGrade['problem'] {
+  if (!result) return undefined
+  if (result.kind !== 'ran') return { kind: result.kind, reason: result.reason }
+  if (result.run.tests.size === 0 && result.run.errors.length > 0) {
+    return { kind: 'could-not-load', reason: `could not load: ${firstLine(result.run.errors[0])}` }
+  }
+  return undefined
+}
+
+function gradeKata(calibrated: CalibratedKata, problem: KataGrade['problem'], result: KataResult | undefined): KataGrade {
+  const run = result?.kind === 'ran' ? result.run : undefined
+  const tests = calibrated.tests.map(({ name, maxPoints }) => {
+    if (problem) return { name, maxPoints, points: 0, passed: false, output: problem.reason }
+    const outcome = run?.tests.get(name)
+    const passed = outcome?.state === 'passed'
+    return { name, maxPoints, points: passed ? maxPoints : 0, passed, output: testOutput(outcome, run) }
+  })
+  return { kata: calibrated.kata, maxPoints: calibrated.maxPoints, points: sumPoints(tests.map((t) => t.points)), problem, tests }
+}
+
+function testOutput(outcome: TestOutcome | undefined, run: KataRun | undefined): string {
+  if (!outcome) return `did not run${run?.errors[0] ? `: ${firstLine(run.errors[0])}` : ''}`
+  if (outcome.state === 'skipped') return `skipped here, unlike for the reference solution: ${outcome.note ?? 'no reason given'}`
+  const printed = outcome.console ? `\n--- printed ---\n${outcome.console}` : ''
+  return cap(`${outcome.state === 'passed' ? '' : (outcome.message ?? 'failed')}${printed}`.trim(), TEST_OUTPUT_CAP)
+}
+
+export function cap(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}\n[... ${text.length - limit} more characters cut]`
+}
+
+function firstLine(text: string | undefined): string {
+  return (text ?? '').split('\n')[0] ?? ''
+}
+
+/** The last line of a crash's output that says what went wrong, rather than where (stack frames). */
+function lastErrorLine(text: string): string {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean)
+  const isStackFrame = (line: string) => line.startsWith('at ') || /^\d+: 0x[0-9a-f]+ /.test(line)
+  const telling = lines.filter((line) => /error|fatal|terminate|killed|abort|memory/i.test(line) && !isStackFrame(line))
+  return (telling.at(-1) ?? lines.at(-1) ?? '').slice(0, 300)
+}

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, expect, test } from 'vitest'
+import { katasDir } from '../harness/paths.ts'
+import { expectOutputsToMatch } from './e2e-expectations.ts'
+import { writeFixtureSubmissions } from './fixture-submissions.ts'
+import { gradeAll, type GradeOptions } from './grade.ts'
+import { mergeRuns } from './merge.ts'
+import { namespacesWork, ProcessRunner } from './process-runner.ts'
+
+const quiet = { write: () => true }
+let work: string
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'grader-e2e-'))
+  await writeFixtureSubmissions(join(work, 'submissions'))
+})
+
+function options(submissionsDir: string, outDir: string, shard?: GradeOptions['shard']): GradeOptions {
+  const runner = new ProcessRunner({ testsRoot: katasDir, memoryMiB: 2048 })
+  return { submissionsDir, outDir, shard, runner, testsRoot: katasDir, timeoutSeconds: 15, memoryMiB: 2048, concurrency: 3, progressStream: quiet }
+}
+
+test('every fixture submission gets exactly the points it earned, with the reason, in every output format', async () => {
+  const shardDirs = [join(work, 'shard-1'), join(work, 'shard-2')]
+  const [first] = await Promise.all(
+    shardDirs.map((dir, i) => gradeAll({ ...options(join(work, 'submissions'), dir, { index: i + 1, count: 2 }), concurrency: 2 })),
+  )
+  await mergeRuns(shardDirs, join(work, 'merged'))
+  await expectOutputsToMatch(join(work, 'merged'), first!.calibration)
+})
+
+test.runIf(namespacesWork())('no process a submission started outlives its run, however it detached', () => {
+  const survivors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('613e3'))
+  expect(survivors).toEqual([])
+})
+
+test('merging the shards of a run writes the very files a single run writes', async () => {
+  const some = ['all-correct', 'empty', 'partial', "Zoë O'Brien (late), #2"]
+  const submissions = join(work, 'some')
+  await writeFixtureSubmissions(submissions, some)
+  await gradeAll(options(submissions, join(work, 'single')))
+  const shardDirs = [1, 2].map((index) => join(work, `some-shard-${index}`))
+  await Promise.all(shardDirs.map((dir, i) => gradeAll(options(submissions, dir, { index: i + 1, count: 2 }))))
+  await mergeRuns(shardDirs, join(work, 'some-merged'))
+  expect(await filesOf(join(work, 'some-merged'))).toEqual(await filesOf(join(work, 'single')))
+})
+
+/** Every file of an output folder, with the measured times (which differ run to run) blanked. */
+async function filesOf(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {}
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const path = join(entry.parentPath, entry.name)
+    files[path.slice(dir.length + 1)] = (await readFile(path, 'utf8'))
+      .replace(/"(execution_time|executionSeconds)": [\d.]+/g, '"$1": 0')
+      .replace(/ time="[\d.]+"/g, ' time="0"')
+      .replace(/\b[1-9]\d{3,4}\b/g, '<port>') // ports in failure messages: the OS picks new ones each run
+  }
+  return files
+}

@@ -1,0 +1,61 @@
+/**
+ * npm run grade: grades every submission in a folder (or one shard of them), each in its own
+ * isolated run, and writes grades.csv, junit.xml, report.html and <submission>/results.json.
+ */
+import { mapWithConcurrency } from '../harness/concurrency.ts'
+import { solutionsDir } from '../harness/paths.ts'
+import { calibrate, GraderError, type Calibration } from './calibration.ts'
+import { gradeSubmission, type GradingContext, type SubmissionGrade } from './grade-submission.ts'
+import { CLASS_FILES, writeClassFiles, writeSubmission } from './outputs/write.ts'
+import { GradingProgress, type ProgressStream } from './progress.ts'
+import { sumPoints } from './manifest.ts'
+import type { Runner } from './run-request.ts'
+import { listSubmissions, shardOf, type Submission } from './submissions.ts'
+
+export interface GradeOptions {
+  submissionsDir: string
+  outDir: string
+  testsRoot: string
+  runner: Runner
+  timeoutSeconds: number
+  memoryMiB: number
+  concurrency: number
+  shard?: { index: number; count: number }
+  /** Where progress goes; stderr unless a test says otherwise. */
+  progressStream?: ProgressStream
+}
+
+export async function gradeAll(options: GradeOptions): Promise<{ calibration: Calibration; grades: SubmissionGrade[] }> {
+  const submissions = shardOf(await listSubmissions(options.submissionsDir), options.shard)
+  const clash = submissions.find((submission) => CLASS_FILES.includes(submission.name))
+  if (clash) throw new GraderError(`a submission folder is named "${clash.name}", like one of the grader's own output files; rename it`)
+
+  const timeoutMs = options.timeoutSeconds * 1000
+  const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs)
+  const context: GradingContext = { runner: options.runner, testsRoot: options.testsRoot, calibration, timeoutMs, memoryMiB: options.memoryMiB }
+  const progress = new GradingProgress(submissions.length, options.progressStream)
+  const grades = await mapWithConcurrency(submissions, options.concurrency, async (submission) => {
+    progress.begin()
+    const grade = await gradeSubmission(submission, context).catch((error: Error) => ungradable(submission, calibration, error))
+    await writeSubmission(options.outDir, grade)
+    progress.end(grade)
+    return grade
+  })
+  progress.done()
+  await writeClassFiles(options.outDir, [options.runner.description], calibration, grades)
+  return { calibration, grades }
+}
+
+/** A submission the grader itself failed on still gets its row, every kata at 0 with the reason. */
+function ungradable(submission: Submission, calibration: Calibration, error: Error): SubmissionGrade {
+  const reason = `the grader failed on this submission: ${error.message}`
+  const katas = calibration.katas.map(({ kata, maxPoints, tests }) => ({
+    kata,
+    maxPoints,
+    points: 0,
+    problem: { kind: 'grader-error' as const, reason },
+    tests: tests.map((test) => ({ name: test.name, maxPoints: test.maxPoints, points: 0, passed: false, output: reason })),
+  }))
+  const maxPoints = sumPoints(calibration.katas.map((kata) => kata.maxPoints))
+  return { submission: submission.name, points: 0, maxPoints, executionSeconds: 0, katas }
+}

@@ -1,0 +1,91 @@
+/**
+ * npm run grade:image [-- --image NAME]: builds the image --isolation docker runs submissions in,
+ * offline: no base image is pulled. It holds this machine's own Node binary, ss (for the backlog
+ * kata), the shared libraries both need, and the grader's tree (tests, harness, node_modules).
+ * It is built through the Docker API, so DOCKER_HOST may point at another machine.
+ */
+import { execFileSync } from 'node:child_process'
+import { cp, mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { dim, green } from '../harness/colors.ts'
+import { projectRoot } from '../harness/paths.ts'
+import { formatDuration } from '../harness/within.ts'
+
+export const DEFAULT_IMAGE = 'socket-katas-grader'
+export const GRADER_DIR = '/grader'
+export const NODE_IN_IMAGE = '/usr/local/bin/node'
+
+/** What of the project the image needs to run the kata tests: not solutions, fixtures or tools. */
+const PROJECT_ENTRIES = ['package.json', 'tsconfig.json', 'vitest.config.ts', 'harness', 'katas', 'grader', 'node_modules']
+
+const DOCKERFILE = `FROM scratch
+COPY rootfs/ /
+ENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/scratch TMPDIR=/scratch LANG=C.UTF-8
+WORKDIR ${GRADER_DIR}
+USER 1000:1000
+VOLUME ["/submission", "/tests"]
+CMD ["${NODE_IN_IMAGE}", "-e", "setInterval(() => {}, 1 << 30)"]
+`
+
+export async function buildImage(image: string, log: (line: string) => void = console.log): Promise<void> {
+  if (process.platform !== 'linux') throw new Error('the grading image is built from this machine\'s Node binary, which must be a Linux one')
+  const context = await mkdtemp(join(tmpdir(), 'socket-katas-image-'))
+  try {
+    const rootfs = join(context, 'rootfs')
+    const node = await realpath(process.execPath)
+    await copyInto(rootfs, node, NODE_IN_IMAGE)
+    const ss = whichSs()
+    if (ss) await copyInto(rootfs, ss, '/usr/bin/ss')
+    else log(dim('ss is not installed here, so the image has none: the backlog checks will skip, for everyone alike'))
+    for (const library of await sharedLibraries([node, ...(ss ? [ss] : []), ...(await nativeAddons(join(projectRoot, 'node_modules')))])) {
+      await copyInto(rootfs, library, library)
+    }
+    for (const entry of PROJECT_ENTRIES) await cp(join(projectRoot, entry), join(rootfs, GRADER_DIR.slice(1), entry), { recursive: true })
+    await mkdir(join(rootfs, 'scratch'))
+    await writeFile(join(context, 'Dockerfile'), DOCKERFILE)
+    log(dim(`building ${image} from ${node} (node ${process.version})${ss ? ` and ${ss}` : ''}`))
+    process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
+    const { GenericContainer } = await import('testcontainers')
+    await GenericContainer.fromDockerfile(context).build(image, { deleteOnExit: false })
+  } finally {
+    await rm(context, { recursive: true, force: true })
+  }
+}
+
+async function copyInto(rootfs: string, source: string, target: string): Promise<void> {
+  await mkdir(join(rootfs, dirname(target)), { recursive: true })
+  await cp(await realpath(source), join(rootfs, target))
+}
+
+function whichSs(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v ss'], { encoding: 'utf8' }).trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Every shared library (and the dynamic loader) the given binaries load, as ldd lists them. */
+async function sharedLibraries(binaries: string[]): Promise<string[]> {
+  const libraries = new Set<string>()
+  for (const binary of binaries) {
+    const listing = execFileSync('ldd', [binary], { encoding: 'utf8' })
+    for (const match of listing.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)) libraries.add(match[1]!)
+  }
+  return [...libraries]
+}
+
+/** Native Node add-ons under node_modules (Vite's bundler, CSS tools): their libraries must be in the image too. */
+async function nativeAddons(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true })
+  return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.node')).map((entry) => join(entry.parentPath, entry.name))
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { image: { type: 'string', default: DEFAULT_IMAGE } } })
+  const started = performance.now()
+  await buildImage(values.image!)
+  console.log(green(`Built ${values.image} in ${formatDuration(performance.now() - started)}.`))
+}
