@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<void> {
       isolation: { type: 'string', default: 'process' },
       image: { type: 'string', default: 'socket-katas-grader' },
       timeout: { type: 'string', default: '30' },
-      concurrency: { type: 'string', default: String(availableParallelism() + 1) },
+      concurrency: { type: 'string', default: String(2 * availableParallelism()) },
       tests: { type: 'string' },
       shard: { type: 'string' },
       memory: { type: 'string', default: '2048' },

@@ -97,7 +97,7 @@ export class DockerRunner implements Runner {
         CI: '1',
         NO_COLOR: '1',
       }
-      const command = [NODE_IN_IMAGE, ...vitestGradingArgs('node_modules/vitest/vitest.mjs', 'grader/reporter.ts', request.katas)]
+      const command = [NODE_IN_IMAGE, ...vitestGradingArgs('node_modules/vitest/vitest.mjs', 'grader/reporter.ts', request)]
       const exec = container.exec(command, { workingDir: GRADER_DIR, env })
       exec.catch(() => {}) // after a timeout it fails when the container stops; that is expected
       const timedOut = Symbol('timed out')

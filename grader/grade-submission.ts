@@ -1,7 +1,9 @@
 /**
- * One submission, graded: static checks, one test run for every kata that can run, and an exact
- * account of anything that went wrong. A kata that hangs or crashes the run costs that kata only:
- * when one kata is left unfinished it is the culprit; when several are, each runs again alone.
+ * One submission, graded: static checks, then the tests of every kata that can run, and an exact
+ * account of anything that went wrong. The tests run first in one cheap shared run; any kata that
+ * did not pass everything there runs again in isolation, and that run decides its points. A kata
+ * that hangs or crashes costs that kata only: when one kata is left unfinished it is the culprit;
+ * when several are, each runs again alone.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -104,16 +106,29 @@ async function runStaged(files: { kata: Kata; source: string }[], context: Gradi
   const stageDir = await mkdtemp(join(tmpdir(), 'socket-katas-submission-'))
   try {
     await stageKataFiles(stageDir, files)
-    const run = (katas: string[]) => context.runner.run({ implementationDir: stageDir, katas, timeoutMs: context.timeoutMs })
+    // The shared run may be cut short: whatever it leaves unfinished only goes on to the isolated run.
+    const run = (katas: string[], shared = false) =>
+      context.runner.run({ implementationDir: stageDir, katas, timeoutMs: shared ? context.timeoutMs / 2 : context.timeoutMs, shared })
     const all = files.map(({ kata }) => kata.folder)
-    const first = await run(all)
-    if (first.record.tampered) {
-      for (const kata of all) results.set(kata, TAMPERED)
-      return results
+
+    // Cheap first: every kata in one shared run. A kata that passes everything there is done.
+    const shared = await run(all, true)
+    if (shared.record.tampered) return new Map(all.map((kata) => [kata, TAMPERED]))
+    for (const kata of all) {
+      const kataRun = shared.record.katas.get(kata)
+      if (kataRun && passedEverything(kataRun)) results.set(kata, { kind: 'ran', run: kataRun })
     }
-    const unfinished = all.filter((kata) => !first.record.katas.get(kata)?.finished)
-    for (const kata of all.filter((k) => !unfinished.includes(k))) results.set(kata, { kind: 'ran', run: first.record.katas.get(kata)! })
-    if (unfinished.length === 1) results.set(unfinished[0]!, failureOf(first, unfinished[0]!, context))
+
+    // The rest are judged on their own: each in a fresh worker, so no other kata can have cost it points.
+    const rest = all.filter((kata) => !results.has(kata))
+    if (rest.length === 0) return results
+    const isolated = await run(rest)
+    if (isolated.record.tampered) return new Map([...results, ...rest.map((kata): [string, KataResult] => [kata, TAMPERED])])
+    const unfinished = rest.filter((kata) => !isolated.record.katas.get(kata)?.finished)
+    for (const kata of rest.filter((k) => !unfinished.includes(k))) results.set(kata, { kind: 'ran', run: isolated.record.katas.get(kata)! })
+
+    // A kata that hung or crashed that run: when it is the only one left, it is the culprit; otherwise each runs alone.
+    if (unfinished.length === 1) results.set(unfinished[0]!, failureOf(isolated, unfinished[0]!, context))
     else {
       for (const kata of unfinished) {
         const alone = await run([kata])
@@ -126,6 +141,10 @@ async function runStaged(files: { kata: Kata; source: string }[], context: Gradi
   } finally {
     await rm(stageDir, { recursive: true, force: true })
   }
+}
+
+function passedEverything(run: KataRun): boolean {
+  return run.finished && run.errors.length === 0 && run.tests.size > 0 && [...run.tests.values()].every((test) => test.state !== 'failed')
 }
 
 function failureOf(outcome: RunOutcome, kata: string, context: GradingContext): KataResult {

@@ -25,13 +25,22 @@ export interface GradeOptions {
   progressStream?: ProgressStream
 }
 
-export async function gradeAll(options: GradeOptions): Promise<{ calibration: Calibration; grades: SubmissionGrade[] }> {
+export interface GradeResult {
+  calibration: Calibration
+  grades: SubmissionGrade[]
+  /** Where the time went, in milliseconds. */
+  timings: { calibration: number; grading: number; writing: number }
+}
+
+export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
   const submissions = shardOf(await listSubmissions(options.submissionsDir), options.shard)
   const clash = submissions.find((submission) => CLASS_FILES.includes(submission.name))
   if (clash) throw new GraderError(`a submission folder is named "${clash.name}", like one of the grader's own output files; rename it`)
 
   const timeoutMs = options.timeoutSeconds * 1000
+  const started = performance.now()
   const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs)
+  const calibrated = performance.now()
   const context: GradingContext = { runner: options.runner, testsRoot: options.testsRoot, calibration, timeoutMs, memoryMiB: options.memoryMiB }
   const progress = new GradingProgress(submissions.length, options.progressStream)
   const grades = await mapWithConcurrency(submissions, options.concurrency, async (submission) => {
@@ -42,8 +51,10 @@ export async function gradeAll(options: GradeOptions): Promise<{ calibration: Ca
     return grade
   })
   progress.done()
+  const graded = performance.now()
   await writeClassFiles(options.outDir, [options.runner.description], calibration, grades)
-  return { calibration, grades }
+  const timings = { calibration: calibrated - started, grading: graded - calibrated, writing: performance.now() - graded }
+  return { calibration, grades, timings }
 }
 
 /** A submission the grader itself failed on still gets its row, every kata at 0 with the reason. */

@@ -42,7 +42,7 @@ export class ProcessRunner implements Runner {
       // Above the data limit, so that limit always ends a hog first, and V8 says "heap out of memory" as it dies
       // (a worker thread that reaches its own heap limit dies without a word).
       env.NODE_OPTIONS = `--max-old-space-size=${this.options.memoryMiB * 2}`
-      const vitest = [process.execPath, ...vitestGradingArgs(vitestBin, gradingReporter, request.katas)]
+      const vitest = [process.execPath, ...vitestGradingArgs(vitestBin, gradingReporter, request)]
       const [command, ...args] = this.wrap(vitest)
       const ended = await runTree(command!, args, env, request.timeoutMs)
       const record = readEvents(await readFile(eventsFile, 'utf8').catch(() => ''), key)

@@ -7,6 +7,11 @@ export interface RunRequest {
   /** Kata folders to run. */
   katas: string[]
   timeoutMs: number
+  /**
+   * Run every kata in one worker, one after another, without a fresh worker per kata: far cheaper,
+   * but one kata's leftovers could reach another. Only a kata that passes everything there keeps that result.
+   */
+  shared?: boolean
 }
 
 export interface RunOutcome {
@@ -26,18 +31,10 @@ export interface Runner {
 }
 
 /** Vitest's command line for a grading run: the kata project, the streaming reporter, nothing cached or coloured. */
-export function vitestGradingArgs(vitestBin: string, reporter: string, katas: string[]): string[] {
-  return [
-    vitestBin,
-    'run',
-    '--project',
-    'katas',
-    '--configLoader',
-    'runner',
-    '--no-cache',
-    `--reporter=${reporter}`,
-    ...katas.map((kata) => `${kata}/`),
-  ]
+export function vitestGradingArgs(vitestBin: string, reporter: string, request: RunRequest): string[] {
+  const sharing = request.shared ? ['--no-isolate', '--maxWorkers=1'] : []
+  const katas = request.katas.map((kata) => `${kata}/`)
+  return [vitestBin, 'run', '--project', 'katas', '--configLoader', 'runner', '--no-cache', `--reporter=${reporter}`, ...sharing, ...katas]
 }
 
 /** Keeps the last `limit` characters of a stream that may print megabytes. */

@@ -33,6 +33,7 @@ const steps: [string, () => Promise<StepResult>][] = [
   ['every test fails against the stubs in katas/', () => checkStubs()],
   ['as a user who is not root (nobody): solutions pass, stubs fail', checkAsUnprivilegedUser],
   ['every wrong implementation in fixtures/wrong fails its kata, naming the mistake', checkWrongImplementations],
+  ['the grader grades every fixture submission exactly, in every output format (process and docker isolation)', checkGrader],
 ]
 
 async function main(): Promise<void> {
@@ -90,6 +91,15 @@ async function checkStubs(user?: User): Promise<StepResult> {
   ]
   const failed = report.tests.filter((test) => test.state === 'failed').length
   return { ok: details.length === 0, summary: `${failed}/${report.tests.length} failed, each with the stub's error`, details }
+}
+
+/** The grader's end-to-end tests; a skip (no Docker engine here) is shown with its reason. */
+async function checkGrader(): Promise<StepResult> {
+  const args = [vitestBin, 'run', '--project', 'grader', '--reporter=verbose']
+  const { exitCode, output } = await runCommand(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } })
+  const counts = /Tests\s+(.*)/.exec(output)?.[1]?.trim() ?? 'no summary'
+  const skipped = output.split('\n').filter((line) => line.includes('↓')).map((line) => dim(`skipped: ${line.replace(/^.*↓\s*/, '')}`))
+  return { ok: exitCode === 0, summary: counts, details: exitCode === 0 ? skipped : [output.trim()] }
 }
 
 type User = { uid: number; gid: number }
