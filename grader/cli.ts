@@ -99,7 +99,8 @@ try {
     console.error(`${red((error as Error).message)}\n${USAGE}`)
     process.exitCode = 2
   } else {
-    console.error(red(bold(error instanceof GraderError ? 'The grader could not run: ' : 'The grader failed: ')) + ((error as Error).stack ?? error))
+    const failure = error instanceof GraderError ? `The grader could not run: ${error.message}` : `The grader failed: ${(error as Error).stack ?? error}`
+    console.error(red(bold(failure)))
     process.exitCode = 1
   }
 }

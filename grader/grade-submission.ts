@@ -5,7 +5,7 @@
  * that hangs or crashes costs that kata only: when one kata is left unfinished it is the culprit;
  * when several are, each runs again alone.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { kataFromFolder, type Kata } from '../harness/katas.ts'
@@ -14,7 +14,7 @@ import type { CalibratedKata, Calibration } from './calibration.ts'
 import type { KataRun, TestOutcome } from './events.ts'
 import { sumPoints } from './manifest.ts'
 import type { RunOutcome, Runner } from './run-request.ts'
-import { checkKataSource, requiredExportsOf } from './static-checks.ts'
+import { checkKataSource } from './static-checks.ts'
 import { findKataFile, stageKataFiles, type Submission } from './submissions.ts'
 
 export type ProblemKind =
@@ -57,8 +57,9 @@ export interface SubmissionGrade {
 
 export interface GradingContext {
   runner: Runner
-  testsRoot: string
   calibration: Calibration
+  /** The functions each kata's file must export, by kata folder. */
+  requiredExports: Map<string, string[]>
   timeoutMs: number
   memoryMiB: number
 }
@@ -81,8 +82,7 @@ export async function gradeSubmission(submission: Submission, context: GradingCo
       problems.set(kata.folder, { kind: found.problem, reason: found.reason })
       continue
     }
-    const stub = await readFile(join(context.testsRoot, kata.folder, kata.implementationFile), 'utf8')
-    const problem = checkKataSource(found.source, kata.implementationFile, requiredExportsOf(stub))
+    const problem = checkKataSource(found.source, kata.implementationFile, context.requiredExports.get(kata.folder) ?? [])
     if (problem) problems.set(kata.folder, { kind: problem.problem, reason: problem.reason })
     else runnable.push({ kata, source: found.source })
   }

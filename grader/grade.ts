@@ -2,14 +2,18 @@
  * npm run grade: grades every submission in a folder (or one shard of them), each in its own
  * isolated run, and writes grades.csv, junit.xml, report.html and <submission>/results.json.
  */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { mapWithConcurrency } from '../harness/concurrency.ts'
-import { solutionsDir } from '../harness/paths.ts'
+import { kataFromFolder } from '../harness/katas.ts'
+import { katasDir, solutionsDir } from '../harness/paths.ts'
 import { calibrate, GraderError, type Calibration } from './calibration.ts'
 import { gradeSubmission, type GradingContext, type SubmissionGrade } from './grade-submission.ts'
 import { CLASS_FILES, writeClassFiles, writeSubmission } from './outputs/write.ts'
 import { GradingProgress, type ProgressStream } from './progress.ts'
 import { sumPoints } from './manifest.ts'
 import type { Runner } from './run-request.ts'
+import { requiredExportsOf } from './static-checks.ts'
 import { listSubmissions, shardOf, type Submission } from './submissions.ts'
 
 export interface GradeOptions {
@@ -41,7 +45,8 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
   const started = performance.now()
   const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs)
   const calibrated = performance.now()
-  const context: GradingContext = { runner: options.runner, testsRoot: options.testsRoot, calibration, timeoutMs, memoryMiB: options.memoryMiB }
+  const requiredExports = await requiredExportsOfKatas(calibration, options.testsRoot)
+  const context: GradingContext = { runner: options.runner, calibration, requiredExports, timeoutMs, memoryMiB: options.memoryMiB }
   const progress = new GradingProgress(submissions.length, options.progressStream)
   const grades = await mapWithConcurrency(submissions, options.concurrency, async (submission) => {
     progress.begin()
@@ -55,6 +60,19 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
   await writeClassFiles(options.outDir, [options.runner.description], calibration, grades)
   const timings = { calibration: calibrated - started, grading: graded - calibrated, writing: performance.now() - graded }
   return { calibration, grades, timings }
+}
+
+/** What each kata's stub exports (from the tests folder, or katas/ when --tests has no stubs): every submission must too. */
+async function requiredExportsOfKatas(calibration: Calibration, testsRoot: string): Promise<Map<string, string[]>> {
+  const required = new Map<string, string[]>()
+  for (const { kata: folder } of calibration.katas) {
+    const kata = kataFromFolder(folder)!
+    const stub = await readFile(join(testsRoot, folder, kata.implementationFile), 'utf8')
+      .catch(() => readFile(join(katasDir, folder, kata.implementationFile), 'utf8'))
+      .catch(() => '')
+    required.set(folder, requiredExportsOf(stub))
+  }
+  return required
 }
 
 /** A submission the grader itself failed on still gets its row, every kata at 0 with the reason. */

@@ -87,5 +87,6 @@ function skippedNote(calibration: Calibration): string {
   const skipped = calibration.katas.flatMap((kata) => kata.skipped.map((test) => `${kata.kata} › ${test.name}: ${test.note}`))
   if (skipped.length === 0) return ''
   const items = skipped.map((line) => `<li>${htmlEscape(line)}</li>`).join('')
-  return `<details><summary>${skipped.length} checks this host cannot make were skipped for everyone</summary><ul>${items}</ul></details>`
+  const what = skipped.length === 1 ? '1 check this host cannot make was' : `${skipped.length} checks this host cannot make were`
+  return `<details><summary>${what} skipped for everyone</summary><ul>${items}</ul></details>`
 }
