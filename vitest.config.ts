@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import { kataImplementation } from './harness/kata-implementation.ts'
 import { implementationRoot, testsRoot } from './harness/paths.ts'
-import { ProgressReporter } from './harness/progress-reporter.ts'
 
 const tests = testsRoot()
 const implementation = implementationRoot()
@@ -16,7 +15,6 @@ export default defineConfig({
     pool: 'threads',
     // Socket tests mostly wait on the kernel, so every core gets a worker (Vitest's default leaves one idle).
     maxWorkers: Math.max(2, availableParallelism()),
-    reporters: ['default', new ProgressReporter({ implementationRoot: implementation, testsRoot: tests })],
     projects: [
       {
         extends: true,
@@ -29,12 +27,17 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'harness', include: ['harness/**/*.test.ts', 'tools/**/*.test.ts', 'grader/**/*.test.ts'], exclude: ['**/*.e2e.test.ts'] },
+        test: { name: 'harness', include: ['harness/**/*.test.ts', 'tools/**/*.test.ts', 'grader/**/*.test.ts', 'learner/**/*.test.ts'], exclude: ['**/*.e2e.test.ts'] },
       },
       {
         extends: true,
         // The grader graded end to end: real runs of whole classes of fixture submissions, minutes not seconds.
         test: { name: 'grader', include: ['grader/**/*.e2e.test.ts'], testTimeout: 600_000, hookTimeout: 120_000, maxWorkers: 1 },
+      },
+      {
+        extends: true,
+        // The learner's commands driven as a learner would, in copies of the project, through a terminal.
+        test: { name: 'learner', include: ['learner/**/*.e2e.test.ts'], testTimeout: 120_000, maxWorkers: 1 },
       },
     ],
   },

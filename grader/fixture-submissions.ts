@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { kataFromFolder, listKatas } from '../harness/katas.ts'
-import { katasDir, projectRoot, solutionsDir } from '../harness/paths.ts'
+import { katasDir, projectRoot, solutionsDir, stubsDir } from '../harness/paths.ts'
 
 const katas = listKatas(katasDir)
 
@@ -131,7 +131,7 @@ async function sourceOf(kataFolder: string, source: KataSource): Promise<string>
     case 'solution':
       return (await readFile(join(solutionsDir, kata.folder, kata.implementationFile), 'utf8')) + (source.append ?? '')
     case 'stub':
-      return readFile(join(katasDir, kata.folder, kata.implementationFile), 'utf8')
+      return readFile(join(stubsDir, kata.folder, kata.implementationFile), 'utf8')
     case 'wrong':
       return readFile(join(projectRoot, 'fixtures', 'wrong', kata.folder, `${source.name}.ts`), 'utf8')
     case 'text':

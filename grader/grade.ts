@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { mapWithConcurrency } from '../harness/concurrency.ts'
 import { kataFromFolder } from '../harness/katas.ts'
-import { katasDir, solutionsDir } from '../harness/paths.ts'
+import { solutionsDir, stubsDir } from '../harness/paths.ts'
 import { calibrate, GraderError, type Calibration } from './calibration.ts'
 import { gradeSubmission, type GradingContext, type SubmissionGrade } from './grade-submission.ts'
 import { CLASS_FILES, writeClassFiles, writeSubmission } from './outputs/write.ts'
@@ -62,13 +62,13 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
   return { calibration, grades, timings }
 }
 
-/** What each kata's stub exports (from the tests folder, or katas/ when --tests has no stubs): every submission must too. */
+/** What each kata's stub exports (from the tests folder, or the shipped stubs when --tests has none): every submission must too. */
 async function requiredExportsOfKatas(calibration: Calibration, testsRoot: string): Promise<Map<string, string[]>> {
   const required = new Map<string, string[]>()
   for (const { kata: folder } of calibration.katas) {
     const kata = kataFromFolder(folder)!
     const stub = await readFile(join(testsRoot, folder, kata.implementationFile), 'utf8')
-      .catch(() => readFile(join(katasDir, folder, kata.implementationFile), 'utf8'))
+      .catch(() => readFile(join(stubsDir, folder, kata.implementationFile), 'utf8'))
       .catch(() => '')
     required.set(folder, requiredExportsOf(stub))
   }

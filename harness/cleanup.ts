@@ -17,6 +17,11 @@ export function closeAfterTest<T extends Closable>(resource: T): T {
   return resource
 }
 
+/** What the test registered so far (for a look at its sockets when it fails). */
+export function ownedResources(): readonly Closable[] {
+  return owned
+}
+
 /** Closes what the test registered, and every connection its servers accepted. */
 export async function closeEverythingOwned(): Promise<void> {
   const resources = owned.splice(0).reverse()

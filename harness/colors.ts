@@ -12,3 +12,10 @@ export const red = paint(31, 39)
 export const green = paint(32, 39)
 export const yellow = paint(33, 39)
 export const cyan = paint(36, 39)
+
+const terminal = process.stdout.isTTY === true && process.env.TERM !== 'dumb'
+
+/** `text` as a link to a local file a terminal can open (OSC 8), plain text elsewhere. */
+export function fileLink(text: string, absolutePath: string): string {
+  return terminal ? `\x1b]8;;file://${encodeURI(absolutePath)}\x1b\\${text}\x1b]8;;\x1b\\` : text
+}

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url'
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const katasDir = resolve(projectRoot, 'katas')
 export const solutionsDir = resolve(projectRoot, 'solutions')
+/** The stubs as shipped, laid out like katas/: what `npm run reset` puts back, and what verify proves the tests against. */
+export const stubsDir = resolve(projectRoot, 'harness', 'stubs')
 
 /**
  * A folder named in an environment variable, resolved against the directory the learner typed the

@@ -1,6 +1,6 @@
 /** Where a learner stands: one line per kata, then the kata to open next. */
 import { join, relative } from 'node:path'
-import { bold, dim, green, red, yellow } from './colors.ts'
+import { bold, dim, fileLink, green, red, yellow } from './colors.ts'
 import type { Kata } from './katas.ts'
 
 /** Every stub throws an error that starts with this; a kata whose tests all fail with it is not started. */
@@ -13,6 +13,19 @@ export interface TestOutcome {
   message?: string
   /** Why it was skipped, for a skipped test. */
   skipNote?: string
+  /** What a failure looked like, for failures that teach. */
+  failure?: FailureDetails
+}
+
+export interface FailureDetails {
+  /** What went wrong, in the test's own words (the assertion's explanation, or the error's message). */
+  summary: string
+  expected?: string
+  actual?: string
+  /** Where it went wrong: the learner's file when the error came from there, otherwise the test. */
+  location?: string
+  /** The kernel's sockets involved when the test failed, as a table (kernel-view.ts). */
+  kernelView?: string
 }
 
 export interface KataRun {
@@ -20,6 +33,11 @@ export interface KataRun {
   tests: TestOutcome[]
   /** Set when the test file could not even load (a syntax error in the learner's file, say). */
   loadError?: string
+}
+
+/** The stub's own error (with or without the "Error: " a stack trace puts in front of it). */
+export function isNotImplemented(message: string | undefined): boolean {
+  return message?.replace(/^Error: /, '').startsWith(NOT_IMPLEMENTED) === true
 }
 
 export type KataState =
@@ -33,7 +51,7 @@ export function kataState({ tests, loadError }: KataRun): KataState {
   const ran = tests.filter((test) => test.state !== 'skipped')
   const passing = ran.filter((test) => test.state === 'passed').length
   if (ran.length > 0 && passing === ran.length) return { kind: 'done', passing, total: ran.length }
-  const untouched = ran.every((test) => test.state === 'failed' && test.message?.startsWith(NOT_IMPLEMENTED))
+  const untouched = ran.every((test) => test.state === 'failed' && isNotImplemented(test.message))
   if (passing === 0 && untouched) return { kind: 'not-started', total: ran.length }
   return { kind: 'in-progress', passing, total: ran.length }
 }
@@ -79,9 +97,10 @@ function formatKataLine(run: KataRun, width: number): string {
 }
 
 function nextStep(run: KataRun, paths: Paths): string {
-  const lesson = relative(paths.cwd, join(paths.testsRoot, run.kata.folder, 'README.md'))
-  const code = relative(paths.cwd, join(paths.implementationRoot, run.kata.folder, run.kata.implementationFile))
-  return `${bold('Next:')} ${run.kata.folder}: read ${lesson}, then edit ${code}  ${dim(`(npm test -- ${run.kata.number})`)}`
+  const lesson = join(paths.testsRoot, run.kata.folder, 'README.md')
+  const code = join(paths.implementationRoot, run.kata.folder, run.kata.implementationFile)
+  const shown = (path: string) => fileLink(relative(paths.cwd, path), path)
+  return `${bold('Next:')} ${run.kata.folder}: read ${shown(lesson)}, then edit ${shown(code)}  ${dim(`(npm test -- ${run.kata.number})`)}`
 }
 
 function firstLine(text: string): string {

@@ -3,10 +3,18 @@
  * then fails the test for any socket the code under test left open and any error it left unhandled.
  */
 import { afterEach, beforeEach } from 'vitest'
-import { closeEverythingOwned } from './cleanup.ts'
+import { closeEverythingOwned, ownedResources } from './cleanup.ts'
+import { kernelViewOf, portsOf } from './kernel-view.ts'
 import { describeOpenSocket, forceClose, openSockets, type OpenSocket } from './open-sockets.ts'
 import { describeUnhandled, takeUnhandledErrors, watchUnhandledErrors } from './unhandled-errors.ts'
 import { sleep } from './within.ts'
+
+declare module 'vitest' {
+  interface TaskMeta {
+    /** The kernel's view of the test's sockets when it failed (kernel-view.ts). */
+    kernelView?: string
+  }
+}
 
 /** A closed socket's handle lingers a few milliseconds; a leaked one stays. */
 const LEAK_GRACE_MS = 500
@@ -20,8 +28,9 @@ beforeEach(() => {
 })
 
 afterEach(async (context) => {
-  await closeEverythingOwned()
   const failed = context.task.result?.state === 'fail'
+  if (failed) context.task.meta.kernelView = kernelViewOf(portsOf([...ownedResources(), ...newlyOpen(openBefore)]))
+  await closeEverythingOwned()
   // After a failure, what is still open is usually the failed attempt itself: close it, report the cause only.
   const leaked = failed ? newlyOpen(openBefore) : await stillOpenAfterGrace(openBefore)
   const problems: string[] = []

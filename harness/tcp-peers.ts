@@ -2,7 +2,7 @@
 import net from 'node:net'
 import { endpoint } from './addresses.ts'
 import { closeAfterTest } from './cleanup.ts'
-import { nextEvent, within } from './within.ts'
+import { DeadlineError, nextEvent, within } from './within.ts'
 
 const CONNECT_MS = 2000
 
@@ -65,5 +65,19 @@ export function receiveBytes(socket: net.Socket, byteCount: number, ms: number, 
     socket.on('data', onData).once('end', onEnd).once('error', reject)
     stop = () => socket.off('data', onData).off('end', onEnd).off('error', reject)
   })
-  return within(ms, whatDidNotHappen, arrived).finally(stop)
+  return within(ms, whatDidNotHappen, arrived)
+    .catch((error: Error) => {
+      if (!(error instanceof DeadlineError)) throw error
+      const got = Buffer.concat(chunks)
+      throw new DeadlineError(`${error.message}; ${got.length === 0 ? 'nothing arrived' : `${got.length} bytes arrived: ${bytesPreview(got)}`}`)
+    })
+    .finally(stop)
+}
+
+/** Bytes as a learner can read them: quoted text when printable, hex otherwise; the first 64 only. */
+export function bytesPreview(bytes: Buffer): string {
+  const shown = bytes.subarray(0, 64)
+  const more = bytes.length > shown.length ? ` … (${bytes.length - shown.length} more)` : ''
+  const printable = [...shown].every((byte) => byte === 0x0a || byte === 0x0d || byte === 0x09 || (byte >= 0x20 && byte < 0x7f))
+  return (printable ? JSON.stringify(shown.toString('latin1')) : shown.toString('hex').replace(/(..)(?!$)/g, '$1 ')) + more
 }

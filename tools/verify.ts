@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { bold, dim, green, red } from '../harness/colors.ts'
 import { mapWithConcurrency } from '../harness/concurrency.ts'
-import { listKatas, type Kata } from '../harness/katas.ts'
-import { katasDir, projectRoot, solutionsDir } from '../harness/paths.ts'
+import { kataOfTestFile, listKatas, type Kata } from '../harness/katas.ts'
+import { normaliseTestName, parseTestDescriptions, readLesson } from '../harness/lessons.ts'
+import { katasDir, projectRoot, solutionsDir, stubsDir } from '../harness/paths.ts'
 import { NOT_IMPLEMENTED } from '../harness/progress.ts'
 import { runCommand } from '../harness/run-command.ts'
 import { runKataTests, vitestBin, type KataRunReport, type TestResult } from '../harness/run-katas.ts'
@@ -30,10 +31,13 @@ const steps: [string, () => Promise<StepResult>][] = [
   ['types (tsc, strict)', checkTypes],
   ['harness unit tests', checkHarness],
   ['every test passes against solutions/', () => checkSolutions()],
-  ['every test fails against the stubs in katas/', () => checkStubs()],
+  ['katas/ holds the stubs as shipped (harness/stubs)', checkStubsShipped],
+  ['every test fails against the stubs', () => checkStubs()],
   ['as a user who is not root (nobody): solutions pass, stubs fail', checkAsUnprivilegedUser],
   ['every wrong implementation in fixtures/wrong fails its kata, naming the mistake', checkWrongImplementations],
-  ['the grader grades every fixture submission exactly, in every output format (process and docker isolation)', checkGrader],
+  ['every test is described in its kata\'s lesson (What the tests check)', checkLessonsDescribeTests],
+  ['the learner\'s commands, driven as a learner would (a terminal, a browser)', () => checkProject('learner')],
+  ['the grader grades every fixture submission exactly, in every output format (process and docker isolation)', () => checkProject('grader')],
 ]
 
 async function main(): Promise<void> {
@@ -80,7 +84,7 @@ async function checkSolutions(user?: User): Promise<StepResult> {
 }
 
 async function checkStubs(user?: User): Promise<StepResult> {
-  const report = await runKataTests({ implementationRoot: katasDir, user })
+  const report = await runKataTests({ implementationRoot: stubsDir, user })
   const passed = report.tests.filter((test) => test.state === 'passed')
   // A stub failure that is not the stub's own error means the test failed before calling the learner's code.
   const notTheStub = report.tests.filter((test) => test.state === 'failed' && !test.failureMessages[0]?.includes(NOT_IMPLEMENTED))
@@ -93,16 +97,43 @@ async function checkStubs(user?: User): Promise<StepResult> {
   return { ok: details.length === 0, summary: `${failed}/${report.tests.length} failed, each with the stub's error`, details }
 }
 
-/** The grader's end-to-end tests; a skip (no Docker engine here) is shown with its reason. */
-async function checkGrader(): Promise<StepResult> {
-  const args = [vitestBin, 'run', '--project', 'grader', '--reporter=verbose']
+/** A project of end-to-end tests; a skip (no Docker engine, no Chromium here) is shown with its reason. */
+async function checkProject(project: string): Promise<StepResult> {
+  const args = [vitestBin, 'run', '--project', project, '--reporter=verbose']
   const { exitCode, output } = await runCommand(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } })
   const counts = /Tests\s+(.*)/.exec(output)?.[1]?.trim() ?? 'no summary'
   const skipped = output.split('\n').filter((line) => line.includes('↓')).map((line) => dim(`skipped: ${line.replace(/^.*↓\s*/, '')}`))
   return { ok: exitCode === 0, summary: counts, details: exitCode === 0 ? skipped : [output.trim()] }
 }
 
+/** The lesson's bullets are what a failure quotes to the learner: every test needs one. */
+async function checkLessonsDescribeTests(): Promise<StepResult> {
+  const { output } = await runCommand(process.execPath, [vitestBin, 'list', '--project', 'katas', '--json'], { env: { ...process.env, NO_COLOR: '1' } })
+  const tests = JSON.parse(output.slice(output.indexOf('['))) as { name: string; file: string }[]
+  const missing: string[] = []
+  for (const kata of katas) {
+    const descriptions = parseTestDescriptions(await readLesson(katasDir, kata))
+    for (const test of tests.filter((t) => kataOfTestFile(t.file)?.folder === kata.folder)) {
+      const title = test.name.split(' > ').at(-1)!
+      if (!descriptions.has(normaliseTestName(title))) missing.push(`${kata.folder}/README.md has no "**${title}**" bullet`)
+    }
+  }
+  return { ok: missing.length === 0, summary: `${tests.length - missing.length}/${tests.length} described`, details: missing }
+}
+
 type User = { uid: number; gid: number }
+
+/** A learner's katas/ is theirs to change; this repository's must be the stubs npm run reset puts back. */
+async function checkStubsShipped(): Promise<StepResult> {
+  const differing: string[] = []
+  for (const kata of katas) {
+    const shipped = await readFile(join(stubsDir, kata.folder, kata.implementationFile), 'utf8').catch(() => undefined)
+    const inKatas = await readFile(join(katasDir, kata.folder, kata.implementationFile), 'utf8').catch(() => undefined)
+    if (shipped === undefined) differing.push(`harness/stubs/${kata.folder}/${kata.implementationFile} is missing`)
+    else if (shipped !== inKatas) differing.push(`katas/${kata.folder}/${kata.implementationFile} differs from harness/stubs/${kata.folder}/${kata.implementationFile}`)
+  }
+  return { ok: differing.length === 0, summary: `${katas.length - differing.length}/${katas.length} identical`, details: differing }
+}
 
 /** Some checks (EACCES below port 1024) skip for root; CI runs as root, so run them again as nobody. */
 async function checkAsUnprivilegedUser(): Promise<StepResult> {

@@ -1,0 +1,38 @@
+/** A Vitest test module (one kata's test file), read as a kata run with failures that can teach. */
+import { relative } from 'node:path'
+import type { TestError } from 'vitest'
+import type { TestCase, TestModule } from 'vitest/node'
+import { kataOfTestFile } from './katas.ts'
+import type { FailureDetails, KataRun, TestOutcome } from './progress.ts'
+
+export function kataRunOf(module: TestModule, cwd: string): KataRun | undefined {
+  const kata = kataOfTestFile(module.moduleId)
+  if (!kata) return undefined
+  const tests = [...module.children.allTests()].map((test) => outcomeOf(test, kata.implementationFile, cwd))
+  const [loadError] = module.errors()
+  return tests.length === 0 && loadError ? { kata, tests, loadError: loadError.message } : { kata, tests }
+}
+
+function outcomeOf(test: TestCase, implementationFile: string, cwd: string): TestOutcome {
+  const result = test.result()
+  if (result.state === 'skipped') return { name: test.name, state: 'skipped', skipNote: result.note }
+  if (result.state !== 'failed') return { name: test.name, state: result.state === 'passed' ? 'passed' : 'skipped' }
+  const [error] = result.errors
+  const failure = error ? failureOf(error, implementationFile, cwd) : undefined
+  if (failure) failure.kernelView = test.meta().kernelView
+  return { name: test.name, state: 'failed', message: error?.message, failure }
+}
+
+/** An assertion with a message reads "<what went wrong>: expected X to be Y"; the first part is the test's own words. */
+export function failureOf(error: TestError, implementationFile: string, cwd: string): FailureDetails {
+  const message = error.message ?? String(error)
+  const cut = message.indexOf(': expected ')
+  const summary = cut > 0 && error.expected !== undefined ? message.slice(0, cut) : message
+  return { summary, expected: error.expected, actual: error.actual, location: locationOf(error, implementationFile, cwd) }
+}
+
+function locationOf(error: TestError, implementationFile: string, cwd: string): string | undefined {
+  const frames = (error.stacks ?? []).filter((frame) => frame.file && !frame.file.includes('node_modules'))
+  const frame = frames.find((f) => f.file.endsWith(`/${implementationFile}`)) ?? frames.find((f) => f.file.endsWith('.test.ts'))
+  return frame ? `${relative(cwd, frame.file)}:${frame.line}:${frame.column}` : undefined
+}

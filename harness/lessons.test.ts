@@ -1,0 +1,50 @@
+import { expect, test } from 'vitest'
+import { explainCodes } from './error-codes.ts'
+import { normaliseTestName, parseHints, parseTestDescriptions } from './lessons.ts'
+
+const lesson = `# Kata
+## What the tests check
+
+- **the kernel applies a backlog of N, as ss shows it (Send-Q)**, for N = 1, 8, 100: runs
+  \`ss -Hltn\` and expects **Send-Q** to be N.
+- **with its event loop stopped, a server with backlog N lets exactly backlog + 1 clients complete
+  the handshake**: counts ESTAB rows.
+
+## Hints
+
+<details>
+<summary>Hint 1: first</summary>
+
+Look at \`listen()\`.
+
+</details>
+
+<details>
+<summary>Hint 2: second</summary>
+Pass the number.
+</details>
+
+## Going further
+`
+
+test('test descriptions are found by test name, numbers and N alike, markdown made plain', () => {
+  const descriptions = parseTestDescriptions(lesson)
+  expect(descriptions.get(normaliseTestName('the kernel applies a backlog of 8, as ss shows it (Send-Q)'))).toBe(
+    'runs ss -Hltn and expects Send-Q to be N.',
+  )
+  expect(descriptions.has(normaliseTestName('with its event loop stopped, a server with backlog 5 lets exactly backlog + 1 clients complete the handshake'))).toBe(true)
+})
+
+test('hints are the collapsed blocks under ## Hints, in order', () => {
+  expect(parseHints(lesson)).toEqual([
+    { title: 'Hint 1: first', body: 'Look at `listen()`.' },
+    { title: 'Hint 2: second', body: 'Pass the number.' },
+  ])
+})
+
+test('error codes in a failure are explained once each, in order of mention', () => {
+  expect(explainCodes('rejected with EADDRINUSE (listen EADDRINUSE 127.0.0.1:80), then EMSGSIZE; EWHATEVER').map((e) => e.code)).toEqual([
+    'EADDRINUSE',
+    'EMSGSIZE',
+  ])
+})

@@ -1,0 +1,13 @@
+import net from 'node:net'
+
+/**
+ * Starts a TCP server on `host`, on any port, whose accept queue the kernel sizes for `backlog`
+ * connections: the ones that have finished the handshake but that the program has not accepted yet.
+ *
+ * Resolves with the server once it is listening.
+ */
+export function listenWithBacklog(host: string, backlog: number): Promise<net.Server> {
+  throw new Error(
+    'Not implemented yet: write listenWithBacklog() in katas/03-backlog/backlog.ts (the lesson is katas/03-backlog/README.md)',
+  )
+}

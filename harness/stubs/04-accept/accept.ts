@@ -1,0 +1,16 @@
+import net from 'node:net'
+
+/** A client the server accepted: the server's end of the connection, and who is at the other end. */
+export interface Accepted {
+  socket: net.Socket
+  remoteAddress: string
+  remotePort: number
+}
+
+/**
+ * Waits for the next client of `server`, which is already listening, and resolves with it.
+ * The server keeps listening for further clients.
+ */
+export function acceptOne(server: net.Server): Promise<Accepted> {
+  throw new Error('Not implemented yet: write acceptOne() in katas/04-accept/accept.ts (the lesson is katas/04-accept/README.md)')
+}

@@ -1,0 +1,162 @@
+import { exec } from 'node:child_process'
+import { access, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, describe, expect, test } from 'vitest'
+import { copyOfProject, type ProjectCopy } from './test-support/project-copy.ts'
+import { Terminal } from './test-support/terminal.ts'
+
+const run = promisify(exec)
+let copy: ProjectCopy
+
+afterEach(() => copy?.remove())
+
+/** A command as a learner types it in the copy, without a terminal (as in a CI log). */
+function npm(command: string): Promise<{ output: string; code: number }> {
+  return run(`npm run --silent ${command}`, { cwd: copy.root, env: { ...process.env, NO_COLOR: '1' } }).then(
+    ({ stdout }) => ({ output: stdout, code: 0 }),
+    (error: { stdout: string; code: number }) => ({ output: error.stdout, code: error.code }),
+  )
+}
+
+describe('npm run progress', () => {
+  test('lists every kata with its state and names the next one to open', async () => {
+    copy = await copyOfProject()
+    await copy.put('solutions/01-bind/bind.ts', 'katas/01-bind/bind.ts')
+    await copy.put('fixtures/wrong/02-port-zero/random-port.ts', 'katas/02-port-zero/port-zero.ts')
+    const { output } = await npm('progress')
+    expect(output).toMatch(/✔ 01-bind\s+done/)
+    expect(output).toMatch(/◐ 02-port-zero\s+5\/6 tests passing/)
+    expect(output).toMatch(/○ 03-backlog\s+not started/)
+    expect(output).toContain('Next: 02-port-zero: read katas/02-port-zero/README.md, then edit katas/02-port-zero/port-zero.ts')
+  })
+})
+
+describe('npm run hint', () => {
+  test('reveals one hint at a time and remembers how many were shown', async () => {
+    copy = await copyOfProject()
+    const first = await npm('hint -- 03')
+    expect(first.output).toContain('Hint 1:')
+    expect(first.output).toContain('Hint 1 of 3. Run npm run hint -- 03 again for the next one.')
+    const second = await npm('hint -- backlog')
+    expect(second.output).toMatch(/\(seen\) Hint 1:/)
+    expect(second.output).toContain('Hint 2 of 3.')
+    await npm('hint -- 03')
+    const beyond = await npm('hint -- 03-backlog')
+    expect(beyond.output).toContain('That was the last hint for 03-backlog')
+    expect(JSON.parse(await readFile(join(copy.root, '.socket-katas', 'state.json'), 'utf8'))).toEqual({ hintsShown: { '03-backlog': 3 } })
+    expect((await npm('hint -- 01')).output).toContain('Hint 1 of 3.')
+  })
+
+  test('names the katas when asked for one that does not exist', async () => {
+    copy = await copyOfProject()
+    const { output, code } = await run('npm run --silent hint -- 9', { cwd: copy.root }).then(
+      ({ stderr }) => ({ output: stderr, code: 0 }),
+      (error: { stderr: string; code: number }) => ({ output: error.stderr, code: error.code }),
+    )
+    expect(code).toBe(1)
+    expect(output).toContain('there is no kata "9"; the katas are 01-bind, 02-port-zero')
+  })
+})
+
+describe('npm run reset', () => {
+  test('asks first, and on yes puts the stub back and keeps the learner version', async () => {
+    copy = await copyOfProject()
+    const file = join(copy.root, 'katas', '04-accept', 'accept.ts')
+    const stub = await readFile(file, 'utf8')
+    await writeFile(file, 'export const acceptOne = 1 // a mess\n')
+
+    const declined = Terminal.open('npm run --silent reset -- 04', copy.root)
+    await declined.waitFor('Put the stub back in katas/04-accept/accept.ts?')
+    declined.press('n\r')
+    await declined.waitFor('Left katas/04-accept/accept.ts as it was.')
+    expect(await declined.exitCode()).toBe(1)
+    expect(await readFile(file, 'utf8')).toBe('export const acceptOne = 1 // a mess\n')
+
+    const accepted = Terminal.open('npm run --silent reset -- 04', copy.root)
+    await accepted.waitFor('[y/N]')
+    accepted.press('y\r')
+    await accepted.waitFor('katas/04-accept/accept.ts is the stub again. Your version is in .socket-katas/backups/04-accept/')
+    expect(await accepted.exitCode()).toBe(0)
+    expect(await readFile(file, 'utf8')).toBe(stub)
+    const [backup] = await readdir(join(copy.root, '.socket-katas', 'backups', '04-accept'))
+    expect(await readFile(join(copy.root, '.socket-katas', 'backups', '04-accept', backup!), 'utf8')).toContain('a mess')
+  })
+
+  test('restores a deleted file, and without a terminal wants --yes', async () => {
+    copy = await copyOfProject()
+    const file = join(copy.root, 'katas', '05-refused', 'refused.ts')
+    await rm(file)
+    expect((await npm('reset -- 05')).code).toBe(1)
+    await expect(access(file)).rejects.toThrow()
+    const { output, code } = await npm('reset -- 05 --yes')
+    expect(code).toBe(0)
+    expect(output).toContain('katas/05-refused/refused.ts is the stub again.')
+    expect(await readFile(file, 'utf8')).toContain('Not implemented yet')
+  })
+})
+
+describe('npm run solution', () => {
+  test('stays closed until the kata passes, then shows the reference beside the learner own', async () => {
+    copy = await copyOfProject()
+    const closed = await npm('solution -- 02')
+    expect(closed.code).toBe(1)
+    expect(closed.output).toContain('The reference solution of 02-port-zero opens once your own passes')
+    expect(closed.output).not.toContain('server.listen(')
+
+    await copy.put('solutions/02-port-zero/port-zero.ts', 'katas/02-port-zero/port-zero.ts')
+    await writeFile(join(copy.root, 'katas', '02-port-zero', 'port-zero.ts'), `// my own take\n${await readFile(join(copy.root, 'katas', '02-port-zero', 'port-zero.ts'), 'utf8')}`)
+    const open = await npm('solution -- 02')
+    expect(open.code).toBe(0)
+    expect(open.output).toContain('02-port-zero passes. Here is the reference solution beside yours')
+    expect(open.output).toContain('Yours (katas/02-port-zero/port-zero.ts)')
+    expect(open.output).toContain('// my own take')
+    expect(open.output).toContain('Reference (solutions/02-port-zero/port-zero.ts)')
+  })
+})
+
+describe('npm test', () => {
+  test('a kata not started is one friendly line, with no stack trace', async () => {
+    copy = await copyOfProject()
+    const { output } = await run('npm test --silent -- 03', { cwd: copy.root, env: { ...process.env, NO_COLOR: '1' } }).then(
+      ({ stdout }) => ({ output: stdout }),
+      (error: { stdout: string }) => ({ output: error.stdout }),
+    )
+    expect(output).toContain('○ 03-backlog  not started: write listenWithBacklog() in katas/03-backlog/backlog.ts (the lesson is katas/03-backlog/README.md)')
+    expect(output).not.toMatch(/\bat .*\.ts:\d+|❯|FAIL/)
+    expect(output).not.toMatch(/\x1b\[/)
+  })
+})
+
+describe('npm run watch', () => {
+  test('works on the first kata not passing, moves on when it passes, and answers single keys', async () => {
+    copy = await copyOfProject()
+    await copy.put('solutions/01-bind/bind.ts', 'katas/01-bind/bind.ts')
+    const terminal = Terminal.open('npm run --silent watch', copy.root)
+    await terminal.waitFor('socket-katas · 02-port-zero · watching katas/02-port-zero/port-zero.ts', 30_000)
+    await terminal.waitFor('1 of 6 katas done')
+
+    let mark = terminal.text.length
+    terminal.press('h')
+    await terminal.waitFor(/Hint 1: .*\n[\s\S]*Hint 1 of 3/, 10_000, mark)
+
+    mark = terminal.text.length
+    await copy.put('fixtures/wrong/02-port-zero/random-port.ts', 'katas/02-port-zero/port-zero.ts')
+    await terminal.waitFor(/◐ 02-port-zero {2}5 of 6 tests pass[\s\S]*First failure: the OS chose the port/, 15_000, mark)
+    await terminal.waitFor(/result \d+(\.\d+)? m?s after your save/, 5000, mark)
+
+    mark = terminal.text.length
+    await copy.put('solutions/02-port-zero/port-zero.ts', 'katas/02-port-zero/port-zero.ts')
+    await terminal.waitFor('✔ 02-port-zero passes. On to 03-backlog.', 15_000, mark)
+    await terminal.waitFor('socket-katas · 03-backlog', 5000, mark)
+    await terminal.waitFor('2 of 6 katas done', 5000, mark)
+
+    mark = terminal.text.length
+    terminal.press('l')
+    await terminal.waitFor(/✔ 02-port-zero\s+done[\s\S]*○ 03-backlog\s+not started/, 10_000, mark)
+
+    terminal.press('q')
+    await terminal.waitFor('Stopped watching.')
+    expect(await terminal.exitCode()).toBe(0)
+  })
+})

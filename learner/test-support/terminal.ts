@@ -1,0 +1,64 @@
+/**
+ * A learner at a terminal: runs a command in a pseudo-terminal (util-linux `script`, no native
+ * add-on) so it sees a real TTY, types keys into it, and waits for what it prints.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { DeadlineError } from '../../harness/within.ts'
+
+export class Terminal {
+  private screen = ''
+  private readonly exited: Promise<number | null>
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.on('data', (chunk: Buffer) => (this.screen += plain(chunk.toString())))
+    this.exited = new Promise((resolve) => child.once('exit', resolve))
+  }
+
+  /** Starts `command` (a shell command line) in `cwd`, in a terminal of 120 x 60. */
+  static open(command: string, cwd: string, env: NodeJS.ProcessEnv = {}): Terminal {
+    const child = spawn('script', ['-qfec', `stty cols 120 rows 60; ${command}`, '/dev/null'], {
+      cwd,
+      env: { ...process.env, ...env, TERM: 'xterm-256color' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    return new Terminal(child)
+  }
+
+  /** Everything printed so far, without colours, links or cursor movements. */
+  get text(): string {
+    return this.screen
+  }
+
+  /** Waits until the output, from `after` on, contains `text`. */
+  async waitFor(text: string | RegExp, ms = 20_000, after = 0): Promise<void> {
+    const giveUpAt = performance.now() + ms
+    const seen = () => {
+      const part = this.screen.slice(after)
+      return typeof text === 'string' ? part.includes(text) : text.test(part)
+    }
+    while (!seen()) {
+      if (performance.now() > giveUpAt) throw new DeadlineError(`the terminal never showed ${text} within ${ms} ms; it showed:\n${this.screen.slice(-3000)}`)
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+
+  press(keys: string): void {
+    this.child.stdin!.write(keys)
+  }
+
+  async exitCode(ms = 20_000): Promise<number | null> {
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), ms)
+    try {
+      return await this.exited
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+function plain(text: string): string {
+  return text
+    .replace(/\x1b\]8;;[^\x1b]*\x1b\\/g, '')
+    .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')
+    .replace(/\r/g, '')
+}
