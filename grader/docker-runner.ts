@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:os'
 import { Readable } from 'node:stream'
-import { formatDuration } from '../harness/within.ts'
 import { GraderError } from './calibration.ts'
 import { readEvents } from './events.ts'
 import { GRADER_DIR, NODE_IN_IMAGE } from './image.ts'

@@ -5,7 +5,6 @@
 import dgram from 'node:dgram'
 import net from 'node:net'
 import { endpoint } from './addresses.ts'
-import type { OpenSocket } from './open-sockets.ts'
 import { procNetUnavailable, socketsOfThisProcess, type KernelSocket } from './proc-net.ts'
 
 const MAX_ROWS = 12
