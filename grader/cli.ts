@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bold, dim, green, red } from '../harness/colors.ts'
-import { katasDir } from '../harness/paths.ts'
+import { katasDir, typedFrom } from '../harness/paths.ts'
 import { formatDuration } from '../harness/within.ts'
 import { GraderError } from './calibration.ts'
 import { gradeAll } from './grade.ts'
@@ -27,8 +27,7 @@ const USAGE = `usage:
 
 class UsageError extends Error {}
 
-const base = process.env.INIT_CWD ?? process.cwd()
-const fromCwd = (path: string) => resolve(base, path)
+const fromCwd = (path: string) => resolve(typedFrom(), path)
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

@@ -19,7 +19,7 @@ const full = 'full' as const
 const missing = { problem: 'missing', reasonContains: 'missing (looked for' } as const
 const everyTestFails = (outputContains: string) => ({ failing: [''], outputContains })
 
-export const EXPECTED: Record<string, Record<string, KataExpectation>> = {
+const EXPECTED: Record<string, Record<string, KataExpectation>> = {
   'all-correct': {},
   empty: { '*': missing },
   partial: {
@@ -113,7 +113,7 @@ function suiteScore(junit: string, submission: string): number {
 }
 
 /** A reader for the RFC 4180 our grades.csv writes (quoted fields, doubled quotes, CRLF). */
-export function parseCsv(text: string): string[][] {
+function parseCsv(text: string): string[][] {
   const rows: string[][] = []
   let row: string[] = []
   let field = ''

@@ -32,7 +32,7 @@ const allCorrectBut = (overrides: Record<string, KataSource>) => ({ ...everyKata
 /** A kata's stub with its body replaced: still exports the contract, so only behaviour differs. */
 const stubWithBody = (body: string): KataSource => ({ from: 'text', text: body })
 
-export const FIXTURE_SUBMISSIONS: Record<string, FixtureSubmission> = {
+const FIXTURE_SUBMISSIONS: Record<string, FixtureSubmission> = {
   'all-correct': { katas: everyKata(solution) },
   empty: { katas: {} },
   partial: {

@@ -17,7 +17,7 @@ import { vitestBin } from '../harness/run-katas.ts'
 import { readEvents } from './events.ts'
 import { OutputTail, vitestGradingArgs, type RunOutcome, type RunRequest, type Runner } from './run-request.ts'
 
-export const gradingReporter = join(projectRoot, 'grader', 'reporter.ts')
+const gradingReporter = join(projectRoot, 'grader', 'reporter.ts')
 
 export interface ProcessRunnerOptions {
   testsRoot: string

@@ -26,7 +26,7 @@ export function checkKataSource(source: string, fileName: string, requiredExport
 }
 
 /** The compiler's own messages, "bind.ts:3:14 ';' expected.", for what would stop the file from loading. */
-export function syntaxErrors(source: string, fileName: string): string[] {
+function syntaxErrors(source: string, fileName: string): string[] {
   const { diagnostics = [] } = ts.transpileModule(source, {
     fileName,
     reportDiagnostics: true,
@@ -41,7 +41,7 @@ export function syntaxErrors(source: string, fileName: string): string[] {
 }
 
 /** Every module specifier the file names: static and dynamic import, export ... from, require(). */
-export function importedModules(file: ts.SourceFile): string[] {
+function importedModules(file: ts.SourceFile): string[] {
   const found: string[] = []
   const visit = (node: ts.Node): void => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
@@ -80,7 +80,7 @@ function whyForbidden(specifier: string): string | undefined {
 }
 
 /** Names the file exports as values (functions, constants), which is what the tests import. */
-export function exportedValueNames(file: ts.SourceFile): string[] {
+function exportedValueNames(file: ts.SourceFile): string[] {
   const names: string[] = []
   for (const statement of file.statements) {
     const exported = ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)

@@ -21,7 +21,7 @@ const usable = new Map<string, Promise<boolean>>()
  * Whether this host can listen on `address` (probed once with a port-0 listener and cached).
  * On Linux all of 127.0.0.0/8 is loopback; macOS has only 127.0.0.1, and IPv6 may be off.
  */
-export function canListenOn(address: string): Promise<boolean> {
+function canListenOn(address: string): Promise<boolean> {
   let answer = usable.get(address)
   if (!answer) {
     answer = new Promise<boolean>((resolve) => {

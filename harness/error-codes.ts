@@ -1,5 +1,5 @@
 /** One line on the usual cause of each error code a socket program meets, for failures that teach. */
-export const ERROR_CODES: Record<string, string> = {
+const ERROR_CODES: Record<string, string> = {
   EADDRINUSE: 'another socket already listens on that address and port (often a server from an earlier run, or a second listen on one port)',
   ECONNREFUSED: 'nothing listens on that address and port, so the kernel answered the SYN with a reset (RST)',
   EADDRNOTAVAIL: 'that address is not one of this host\'s, so no socket can be bound to it',

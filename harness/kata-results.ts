@@ -36,3 +36,12 @@ function locationOf(error: TestError, implementationFile: string, cwd: string): 
   const frame = frames.find((f) => f.file.endsWith(`/${implementationFile}`)) ?? frames.find((f) => f.file.endsWith('.test.ts'))
   return frame ? `${relative(cwd, frame.file)}:${frame.line}:${frame.column}` : undefined
 }
+
+/** The kata runs among Vitest's test modules, in kata order. */
+export function katasOf(testModules: ReadonlyArray<TestModule>, cwd: string): KataRun[] {
+  return testModules
+    .filter((module) => module.project.name === 'katas')
+    .map((module) => kataRunOf(module, cwd))
+    .filter((run): run is KataRun => run !== undefined)
+    .sort((a, b) => a.kata.folder.localeCompare(b.kata.folder))
+}

@@ -39,7 +39,7 @@ export function kernelViewOf(ports: Set<number>): string | undefined {
   return formatTable(rows.slice(0, MAX_ROWS), rows.length - MAX_ROWS)
 }
 
-export function formatTable(rows: KernelSocket[], more = 0): string {
+function formatTable(rows: KernelSocket[], more = 0): string {
   const cells = [
     ['Proto', 'State', 'Queued', 'Local', 'Peer'],
     ...rows.map((row) => [

@@ -7,14 +7,13 @@ import { join } from 'node:path'
 import type { Reporter, TestModule } from 'vitest/node'
 import { dim } from './colors.ts'
 import { formatKataReport, shownPath } from './kata-report.ts'
-import { kataRunOf } from './kata-results.ts'
-import { listKatas } from './katas.ts'
+import { katasOf } from './kata-results.ts'
 import { parseTestDescriptions, readLesson } from './lessons.ts'
-import { implementationRoot, testsRoot } from './paths.ts'
-import { formatProgress, type KataRun } from './progress.ts'
+import { testsRoot, typedFrom } from './paths.ts'
+import { progressSummary } from './progress.ts'
 
 export default class LearnerReporter implements Reporter {
-  private readonly cwd = process.env.INIT_CWD ?? process.cwd()
+  private readonly cwd = typedFrom()
   private readonly terminal = process.stdout.isTTY === true
 
   onTestRunStart(specifications: ReadonlyArray<unknown>): void {
@@ -34,19 +33,9 @@ export default class LearnerReporter implements Reporter {
       }),
     )
     const stray = unhandledErrors.map((error) => `Vitest reported an error outside any test: ${(error as Error)?.message ?? String(error)}`)
-    const paths = { implementationRoot: implementationRoot(), testsRoot: tests, cwd: this.cwd, totalKatas: listKatas(tests).length }
-    const progress = runs.length > 0 ? formatProgress(runs, paths) : 'No kata tests ran.'
+    const progress = runs.length > 0 ? progressSummary(runs) : 'No kata tests ran.'
     process.stdout.write(`${joinBlocks([...blocks, ...stray])}\n\n${progress}\n`)
   }
-}
-
-/** The kata runs among Vitest's test modules, in kata order. */
-export function katasOf(testModules: ReadonlyArray<TestModule>, cwd: string): KataRun[] {
-  return testModules
-    .filter((module) => module.project.name === 'katas')
-    .map((module) => kataRunOf(module, cwd))
-    .filter((run): run is KataRun => run !== undefined)
-    .sort((a, b) => a.kata.folder.localeCompare(b.kata.folder))
 }
 
 /** One-line results stay together; a result of several lines gets a blank line around it. */

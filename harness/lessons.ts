@@ -53,7 +53,7 @@ export function normaliseTestName(name: string): string {
 }
 
 /** Markdown as a terminal shows it: no backticks, no emphasis markers, one line. */
-export function plainText(markdown: string): string {
+function plainText(markdown: string): string {
   return markdown
     .replace(/\s*\n\s*/g, ' ')
     .replace(/`([^`]*)`/g, '$1')

@@ -9,14 +9,18 @@ export const solutionsDir = resolve(projectRoot, 'solutions')
 export const stubsDir = resolve(projectRoot, 'harness', 'stubs')
 
 /**
- * A folder named in an environment variable, resolved against the directory the learner typed the
- * command in (npm runs scripts from the project root and keeps the original one in INIT_CWD).
+ * Where the learner typed the command: npm runs scripts from the project root and keeps the original
+ * directory in INIT_CWD. Paths are read from there and shown relative to it.
  */
+export function typedFrom(): string {
+  return process.env.INIT_CWD ?? process.cwd()
+}
+
+/** A folder named in an environment variable, resolved against the directory the command was typed in. */
 export function folderFromEnv(variable: string, fallback: string): string {
   const value = process.env[variable]
   if (!value) return fallback
-  const base = process.env.INIT_CWD ?? process.cwd()
-  const folder = isAbsolute(value) ? value : resolve(base, value)
+  const folder = isAbsolute(value) ? value : resolve(typedFrom(), value)
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
     throw new Error(`${variable}=${value}: there is no folder ${folder}`)
   }

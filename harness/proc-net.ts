@@ -121,7 +121,7 @@ export function procNetUnavailable(): string | undefined {
 }
 
 /** Every socket of `protocol` the kernel knows in this network namespace, IPv4 and IPv6. */
-export function kernelSockets(protocol: Protocol): KernelSocket[] {
+function kernelSockets(protocol: Protocol): KernelSocket[] {
   return [protocol, `${protocol}6`].flatMap((table) => {
     try {
       return parseProcNet(readFileSync(`/proc/net/${table}`, 'utf8'), protocol)
@@ -132,7 +132,7 @@ export function kernelSockets(protocol: Protocol): KernelSocket[] {
 }
 
 /** The inodes of the sockets this process holds open (its file descriptors, read from /proc/self/fd). */
-export function socketInodesOfThisProcess(): Set<number> {
+function socketInodesOfThisProcess(): Set<number> {
   const inodes = new Set<number>()
   for (const fd of readdirSync('/proc/self/fd')) {
     try {

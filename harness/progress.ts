@@ -1,7 +1,8 @@
 /** Where a learner stands: one line per kata, then the kata to open next. */
 import { join, relative } from 'node:path'
 import { bold, dim, fileLink, green, red, yellow } from './colors.ts'
-import type { Kata } from './katas.ts'
+import { listKatas, type Kata } from './katas.ts'
+import { implementationRoot, testsRoot, typedFrom } from './paths.ts'
 
 /** Every stub throws an error that starts with this; a kata whose tests all fail with it is not started. */
 export const NOT_IMPLEMENTED = 'Not implemented yet'
@@ -65,6 +66,12 @@ interface Paths {
   cwd: string
   /** How many katas there are, run or not. */
   totalKatas: number
+}
+
+/** The progress summary for this run: KATA_IMPL's katas, paths shown from where the command was typed. */
+export function progressSummary(runs: KataRun[]): string {
+  const tests = testsRoot()
+  return formatProgress(runs, { implementationRoot: implementationRoot(), testsRoot: tests, cwd: typedFrom(), totalKatas: listKatas(tests).length })
 }
 
 export function formatProgress(runs: KataRun[], paths: Paths): string {

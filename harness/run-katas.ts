@@ -37,7 +37,6 @@ export interface KataRunOptions {
   testsRoot?: string
   /** Kata folders to run ("01-bind"); all when omitted. */
   katas?: string[]
-  env?: NodeJS.ProcessEnv
   /** Run the tests as this user (needs root), to see what a learner who is not root sees. */
   user?: { uid: number; gid: number }
 }
@@ -51,7 +50,7 @@ export async function runKataTests(options: KataRunOptions = {}): Promise<KataRu
     // The runner config loader writes no bundled config into node_modules, so any user can run it.
     const args = [vitestBin, 'run', '--project', 'katas', '--configLoader', 'runner', '--reporter=json', `--outputFile=${resultsFile}`]
     args.push(...(options.katas ?? []).map((folder) => `${folder}/`))
-    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, NO_COLOR: '1', FORCE_COLOR: '0' }
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }
     delete env.INIT_CWD // the folders below are absolute; nothing to resolve against
     if (options.implementationRoot) env.KATA_IMPL = options.implementationRoot
     if (options.testsRoot) env.KATA_TESTS = options.testsRoot

@@ -4,13 +4,11 @@ import net from 'node:net'
 import { endpoint } from './addresses.ts'
 import { closeAfterTest } from './cleanup.ts'
 import { openSockets } from './open-sockets.ts'
-import { kernelSockets, procNetUnavailable } from './proc-net.ts'
+import { procNetUnavailable, socketsOfThisProcess } from './proc-net.ts'
 import { nextEvent, sleep, until } from './within.ts'
 
 export interface UdpReceiver {
   port: number
-  /** Every datagram received so far, in order. */
-  datagrams: Buffer[]
   /** Waits for the first datagram, then until nothing more is queued for it: every datagram sent by then. */
   everythingSent(ms: number, whatDidNotHappen: string): Promise<Buffer[]>
 }
@@ -25,7 +23,6 @@ export async function udpReceiver(host: string): Promise<UdpReceiver> {
   const port = socket.address().port
   return {
     port,
-    datagrams,
     async everythingSent(ms, whatDidNotHappen) {
       await until(ms, whatDidNotHappen, () => datagrams.length > 0)
       await drained(port)
@@ -37,7 +34,7 @@ export async function udpReceiver(host: string): Promise<UdpReceiver> {
 /** Until the kernel holds nothing more for the receiver (Linux), then one more turn of the event loop. */
 async function drained(port: number): Promise<void> {
   if (procNetUnavailable()) return sleep(50)
-  const queued = () => kernelSockets('udp').find((socket) => socket.localPort === port)?.receiveQueue ?? 0
+  const queued = () => socketsOfThisProcess('udp', (socket) => socket.localPort === port)[0]?.receiveQueue ?? 0
   await until(1000, `datagrams queued for the receiver on port ${port} were never read`, () => queued() === 0)
   await new Promise((resolve) => setImmediate(resolve))
 }

@@ -6,9 +6,9 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createVitest, type Vitest } from 'vitest/node'
-import { katasOf } from '../harness/learner-reporter.ts'
+import { katasOf } from '../harness/kata-results.ts'
 import { kataOfTestFile, type Kata } from '../harness/katas.ts'
-import { implementationRoot, projectRoot } from '../harness/paths.ts'
+import { implementationRoot, projectRoot, typedFrom } from '../harness/paths.ts'
 import type { KataRun } from '../harness/progress.ts'
 
 export class KataRunner {
@@ -17,7 +17,7 @@ export class KataRunner {
     private readonly cwd: string,
   ) {}
 
-  static async start(cwd = process.env.INIT_CWD ?? process.cwd()): Promise<KataRunner> {
+  static async start(cwd = typedFrom()): Promise<KataRunner> {
     const silent = {}
     const vitest = await createVitest('test', { watch: false, project: ['katas'], configLoader: 'runner', reporters: [silent], root: projectRoot })
     return new KataRunner(vitest, cwd)

@@ -1,12 +1,4 @@
-/** What the learner commands print, beyond the kata report: progress, hints, code side by side. */
-import { listKatas } from '../harness/katas.ts'
-import { implementationRoot, testsRoot } from '../harness/paths.ts'
-import { formatProgress, type KataRun } from '../harness/progress.ts'
-
-export function progressText(runs: KataRun[]): string {
-  const cwd = process.env.INIT_CWD ?? process.cwd()
-  return formatProgress(runs, { implementationRoot: implementationRoot(), testsRoot: testsRoot(), cwd, totalKatas: listKatas(testsRoot()).length })
-}
+/** Code side by side, or one after the other: how npm run solution shows the reference beside the learner's own. */
 
 /** Two texts in two columns of `width` characters (long lines cut with …), with a heading above each. */
 export function sideBySide(left: { heading: string; text: string }, right: { heading: string; text: string }, width: number): string {

@@ -9,12 +9,11 @@ import { bold, dim, fileLink, green } from '../harness/colors.ts'
 import { formatKataReport } from '../harness/kata-report.ts'
 import { listKatas, type Kata } from '../harness/katas.ts'
 import { parseTestDescriptions, readLesson } from '../harness/lessons.ts'
-import { implementationRoot, testsRoot } from '../harness/paths.ts'
-import { kataState, type KataRun } from '../harness/progress.ts'
+import { implementationRoot, testsRoot, typedFrom } from '../harness/paths.ts'
+import { kataState, progressSummary, type KataRun } from '../harness/progress.ts'
 import { formatDuration } from '../harness/within.ts'
 import { revealNextHint } from './hints.ts'
 import { KataRunner } from './kata-runner.ts'
-import { progressText } from './views.ts'
 
 const SAVE_SETTLE_MS = 40
 
@@ -33,7 +32,7 @@ export class WatchSession {
   private running: Promise<void> = Promise.resolve()
   private saveTimer: NodeJS.Timeout | undefined
   private watcher: FSWatcher | undefined
-  private readonly cwd = process.env.INIT_CWD ?? process.cwd()
+  private readonly cwd = typedFrom()
   readonly finished: Promise<void>
   private finish = () => {}
 
@@ -146,7 +145,7 @@ export class WatchSession {
 
   private async showList(): Promise<void> {
     const runs = this.katas.map((kata) => this.results.get(kata.folder)).filter((run) => run !== undefined)
-    this.panel = progressText(runs)
+    this.panel = progressSummary(runs)
     await this.render()
   }
 

@@ -29,7 +29,7 @@ const katas = listKatas(katasDir)
 
 const steps: [string, () => Promise<StepResult>][] = [
   ['types (tsc, strict)', checkTypes],
-  ['harness unit tests', checkHarness],
+  ['harness unit tests', () => checkProject('harness')],
   ['every test passes against solutions/', () => checkSolutions()],
   ['katas/ holds the stubs as shipped (harness/stubs)', checkStubsShipped],
   ['every test fails against the stubs', () => checkStubs()],
@@ -64,12 +64,6 @@ async function checkTypes(): Promise<StepResult> {
     : { ok: false, summary: `${errors.length} errors`, details: errors.length > 0 ? errors : [output] }
 }
 
-async function checkHarness(): Promise<StepResult> {
-  const { exitCode, output } = await runCommand(process.execPath, [vitestBin, 'run', '--project', 'harness'], { env: { ...process.env, NO_COLOR: '1' } })
-  const counts = /Tests\s+(.*)/.exec(output)?.[1]?.trim() ?? 'no summary'
-  return { ok: exitCode === 0, summary: counts, details: exitCode === 0 ? [] : [output.trim()] }
-}
-
 async function checkSolutions(user?: User): Promise<StepResult> {
   const report = await runKataTests({ implementationRoot: solutionsDir, user })
   const failed = report.tests.filter((test) => test.state === 'failed')
@@ -97,7 +91,7 @@ async function checkStubs(user?: User): Promise<StepResult> {
   return { ok: details.length === 0, summary: `${failed}/${report.tests.length} failed, each with the stub's error`, details }
 }
 
-/** A project of end-to-end tests; a skip (no Docker engine, no Chromium here) is shown with its reason. */
+/** A Vitest project of the project's own tests; a skip (no Docker engine, no Chromium here) is shown with its reason. */
 async function checkProject(project: string): Promise<StepResult> {
   const args = [vitestBin, 'run', '--project', project, '--reporter=verbose']
   const { exitCode, output } = await runCommand(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } })

@@ -1,8 +1,8 @@
 /** npm run progress: every kata with its state (done, tests passing of total, not started) and the next one to open. */
 import { dim } from '../../harness/colors.ts'
+import { progressSummary } from '../../harness/progress.ts'
 import { runCommand } from '../command.ts'
 import { KataRunner } from '../kata-runner.ts'
-import { progressText } from '../views.ts'
 
 await runCommand(async () => {
   if (process.stdout.isTTY) process.stdout.write(dim('Running every kata…'))
@@ -10,7 +10,7 @@ await runCommand(async () => {
   try {
     const runs = await runner.run()
     if (process.stdout.isTTY) process.stdout.write('\r\x1b[K')
-    console.log(progressText(runs))
+    console.log(progressSummary(runs))
   } finally {
     await runner.close()
   }

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { green } from '../../harness/colors.ts'
-import { implementationRoot, stubsDir } from '../../harness/paths.ts'
+import { implementationRoot, stubsDir, typedFrom } from '../../harness/paths.ts'
 import { runCommand } from '../command.ts'
 import { kataFromArgument } from '../kata-arg.ts'
 import { stateDir } from '../state.ts'
@@ -16,7 +16,7 @@ import { stateDir } from '../state.ts'
 await runCommand(async () => {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { yes: { type: 'boolean', short: 'y' } } })
   const kata = kataFromArgument(positionals[0], 'reset')
-  const cwd = process.env.INIT_CWD ?? process.cwd()
+  const cwd = typedFrom()
   const target = join(implementationRoot(), kata.folder, kata.implementationFile)
   const stub = join(stubsDir, kata.folder, kata.implementationFile)
   const shown = relative(cwd, target)

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { bold } from '../../harness/colors.ts'
-import { implementationRoot, solutionsDir } from '../../harness/paths.ts'
+import { implementationRoot, solutionsDir, typedFrom } from '../../harness/paths.ts'
 import { kataState } from '../../harness/progress.ts'
 import { runCommand } from '../command.ts'
 import { kataFromArgument } from '../kata-arg.ts'
@@ -27,7 +27,7 @@ await runCommand(async () => {
     )
     return 1
   }
-  const cwd = process.env.INIT_CWD ?? process.cwd()
+  const cwd = typedFrom()
   const mine = join(implementationRoot(), kata.folder, kata.implementationFile)
   const reference = join(solutionsDir, kata.folder, kata.implementationFile)
   const yours = { heading: `Yours (${relative(cwd, mine)})`, text: await readFile(mine, 'utf8') }
