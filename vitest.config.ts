@@ -22,7 +22,7 @@ export default defineConfig({
           name: 'katas',
           root: tests,
           include: ['*/*.test.ts'],
-          setupFiles: [fileURLToPath(new URL('./harness/socket-test-setup.ts', import.meta.url))],
+          setupFiles: [fileURLToPath(new URL('./harness/lifecycle/socket-test-setup.ts', import.meta.url))],
         },
       },
       {

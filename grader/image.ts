@@ -9,9 +9,9 @@ import { cp, mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { dim, green } from '../harness/colors.ts'
+import { dim, green } from '../harness/reporting/colors.ts'
 import { projectRoot } from '../harness/paths.ts'
-import { formatDuration } from '../harness/within.ts'
+import { formatDuration } from '../harness/lifecycle/within.ts'
 
 export const DEFAULT_IMAGE = 'socket-katas-grader'
 export const GRADER_DIR = '/grader'

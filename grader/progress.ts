@@ -1,5 +1,5 @@
 /** Progress while grading: a bar with counts and time left on a terminal, one plain line per submission otherwise. */
-import { formatDuration } from '../harness/within.ts'
+import { formatDuration } from '../harness/lifecycle/within.ts'
 import type { SubmissionGrade } from './grade-submission.ts'
 
 export interface ProgressStream {

@@ -14,7 +14,7 @@ test("a kata test's import of its own kata file goes to the same file under KATA
 })
 
 test('imports that are not the kata file are left alone', () => {
-  expect(resolveId(katasDir, solutionsDir, '../../harness/within.ts', testFile)).toBeNull()
+  expect(resolveId(katasDir, solutionsDir, '../../harness/lifecycle/within.ts', testFile)).toBeNull()
   expect(resolveId(katasDir, solutionsDir, 'node:net', testFile)).toBeNull()
   expect(resolveId(katasDir, solutionsDir, './helper.ts', `${katasDir}/01-bind/bind.ts`)).toBeNull()
 })

@@ -1,11 +1,11 @@
 import net from 'node:net'
 import { afterEach, expect, test } from 'vitest'
-import { closeAfterTest, closeEverythingOwned } from './cleanup.ts'
-import { listenerWithFullAcceptQueue } from './frozen-listener.ts'
-import { procNetUnavailable } from './proc-net.ts'
-import { ssUnavailable } from './ss.ts'
+import { closeAfterTest, closeEverythingOwned } from './lifecycle/cleanup.ts'
+import { listenerWithFullAcceptQueue } from './sockets/frozen-listener.ts'
+import { procNetUnavailable } from './kernel/proc-net.ts'
+import { ssUnavailable } from './kernel/ss.ts'
 import { connectWhileEventLoopStopped } from './stopped-event-loop.ts'
-import { nextEvent } from './within.ts'
+import { nextEvent } from './lifecycle/within.ts'
 
 afterEach(closeEverythingOwned)
 

@@ -2,7 +2,7 @@ import dgram from 'node:dgram'
 import net from 'node:net'
 import { expect, test } from 'vitest'
 import { describeOpenSocket, forceClose, openSockets } from './open-sockets.ts'
-import { nextEvent } from './within.ts'
+import { nextEvent } from './lifecycle/within.ts'
 
 test('sees a listening server, both ends of a connection and a bound UDP socket, described by address', async () => {
   const before = new Set(openSockets())

@@ -4,8 +4,8 @@
  */
 import dgram from 'node:dgram'
 import net from 'node:net'
-import { endpoint } from './addresses.ts'
-import { procNetUnavailable, socketsOfThisProcess } from './proc-net.ts'
+import { endpoint } from './sockets/addresses.ts'
+import { procNetUnavailable, socketsOfThisProcess } from './kernel/proc-net.ts'
 
 export type OpenSocket = net.Server | net.Socket | dgram.Socket
 

@@ -9,10 +9,10 @@
  * retried a second later.
  */
 import { Worker } from 'node:worker_threads'
-import { closeAfterTest } from './cleanup.ts'
-import { socketsOfThisProcess } from './proc-net.ts'
-import { listenersOnPort } from './ss.ts'
-import { DeadlineError } from './within.ts'
+import { closeAfterTest } from './lifecycle/cleanup.ts'
+import { socketsOfThisProcess } from './kernel/proc-net.ts'
+import { listenersOnPort } from './kernel/ss.ts'
+import { DeadlineError } from './lifecycle/within.ts'
 
 const CONNECTING_CLIENTS = `
 const net = require('node:net')

@@ -1,5 +1,5 @@
 /** The frame of every learner command: its message on failure, in words, with exit code 1. */
-import { red } from '../harness/colors.ts'
+import { red } from '../harness/reporting/colors.ts'
 
 export async function runCommand(body: () => Promise<number | void>): Promise<void> {
   try {

@@ -1,7 +1,7 @@
 /** Hints, one at a time: each call reveals the next hint of a kata and remembers how far the learner got. */
-import { bold, dim } from '../harness/colors.ts'
+import { bold, dim } from '../harness/reporting/colors.ts'
 import type { Kata } from '../harness/katas.ts'
-import { parseHints, readLesson } from '../harness/lessons.ts'
+import { parseHints, readLesson } from '../harness/reporting/lessons.ts'
 import { testsRoot } from '../harness/paths.ts'
 import { readState, writeState } from './state.ts'
 

@@ -6,10 +6,10 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createVitest, type Vitest } from 'vitest/node'
-import { katasOf } from '../harness/kata-results.ts'
+import { katasOf } from '../harness/reporting/kata-results.ts'
 import { kataOfTestFile, type Kata } from '../harness/katas.ts'
 import { implementationRoot, projectRoot, typedFrom } from '../harness/paths.ts'
-import type { KataRun } from '../harness/progress.ts'
+import type { KataRun } from '../harness/reporting/progress.ts'
 
 export class KataRunner {
   private constructor(

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterEach, expect, test } from 'vitest'
 import { projectRoot } from '../harness/paths.ts'
 import { vitestBin } from '../harness/run-katas.ts'
-import { until } from '../harness/within.ts'
+import { until } from '../harness/lifecycle/within.ts'
 import { copyOfProject, type ProjectCopy } from './test-support/project-copy.ts'
 
 const CHROMIUM = '/usr/bin/chromium'

@@ -5,13 +5,13 @@
  */
 import { watch, type FSWatcher } from 'node:fs'
 import { join, relative, sep } from 'node:path'
-import { bold, dim, fileLink, green } from '../harness/colors.ts'
-import { formatKataReport } from '../harness/kata-report.ts'
+import { bold, dim, fileLink, green } from '../harness/reporting/colors.ts'
+import { formatKataReport } from '../harness/reporting/kata-report.ts'
 import { listKatas, type Kata } from '../harness/katas.ts'
-import { parseTestDescriptions, readLesson } from '../harness/lessons.ts'
+import { parseTestDescriptions, readLesson } from '../harness/reporting/lessons.ts'
 import { implementationRoot, testsRoot, typedFrom } from '../harness/paths.ts'
-import { kataState, progressSummary, type KataRun } from '../harness/progress.ts'
-import { formatDuration } from '../harness/within.ts'
+import { kataState, progressSummary, type KataRun } from '../harness/reporting/progress.ts'
+import { formatDuration } from '../harness/lifecycle/within.ts'
 import { revealNextHint } from './hints.ts'
 import { KataRunner } from './kata-runner.ts'
 

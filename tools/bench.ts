@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { bold, dim } from '../harness/colors.ts'
+import { bold, dim } from '../harness/reporting/colors.ts'
 import { projectRoot, solutionsDir } from '../harness/paths.ts'
 import { runCommand } from '../harness/run-command.ts'
 import { vitestBin } from '../harness/run-katas.ts'
-import { formatDuration } from '../harness/within.ts'
+import { formatDuration } from '../harness/lifecycle/within.ts'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } })
 const runs = Number(values.runs)

@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
-import { bold, green, red } from '../harness/colors.ts'
+import { bold, green, red } from '../harness/reporting/colors.ts'
 import { runKataTests } from '../harness/run-katas.ts'
 import { solutionsDir } from '../harness/paths.ts'
-import { formatDuration } from '../harness/within.ts'
+import { formatDuration } from '../harness/lifecycle/within.ts'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, load: { type: 'boolean', default: false } } })
 const runs = Number(values.runs)

@@ -6,15 +6,15 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { bold, dim, green, red } from '../harness/colors.ts'
+import { bold, dim, green, red } from '../harness/reporting/colors.ts'
 import { mapWithConcurrency } from '../harness/concurrency.ts'
 import { kataOfTestFile, listKatas, type Kata } from '../harness/katas.ts'
-import { normaliseTestName, parseTestDescriptions, readLesson } from '../harness/lessons.ts'
+import { normaliseTestName, parseTestDescriptions, readLesson } from '../harness/reporting/lessons.ts'
 import { katasDir, projectRoot, solutionsDir, stubsDir } from '../harness/paths.ts'
-import { NOT_IMPLEMENTED } from '../harness/progress.ts'
+import { NOT_IMPLEMENTED } from '../harness/reporting/progress.ts'
 import { runCommand } from '../harness/run-command.ts'
 import { runKataTests, vitestBin, type KataRunReport, type TestResult } from '../harness/run-katas.ts'
-import { formatDuration } from '../harness/within.ts'
+import { formatDuration } from '../harness/lifecycle/within.ts'
 
 const wrongDir = join(projectRoot, 'fixtures', 'wrong')
 const MIN_WRONG_PER_KATA = 3

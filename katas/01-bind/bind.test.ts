@@ -1,19 +1,19 @@
 import net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { bind } from './bind.ts'
-import { endpoint, listeningState } from '#harness/addresses.ts'
-import { closeAfterTest } from '#harness/cleanup.ts'
-import { describeOutcome, outcome } from '#harness/outcome.ts'
-import { withFreeTcpPort } from '#harness/ports.ts'
-import { listenersOfThisProcess } from '#harness/proc-net.ts'
+import { endpoint, listeningState } from '#harness/sockets/addresses.ts'
+import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
+import { describeOutcome, outcome } from '#harness/lifecycle/outcome.ts'
+import { withFreeTcpPort } from '#harness/sockets/ports.ts'
+import { listenersOfThisProcess } from '#harness/kernel/proc-net.ts'
 import {
   requireAddress,
   requireForeignAddress,
   requireKernelSocketTable,
   requirePrivilegedPort,
-} from '#harness/requirements.ts'
-import { connectionAttempt, testServer } from '#harness/tcp-peers.ts'
-import { within } from '#harness/within.ts'
+} from '#harness/lifecycle/requirements.ts'
+import { connectionAttempt, testServer } from '#harness/sockets/tcp-peers.ts'
+import { within } from '#harness/lifecycle/within.ts'
 
 const LISTEN_MS = 2000
 

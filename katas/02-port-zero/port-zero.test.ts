@@ -1,13 +1,13 @@
 import net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { listenOnAnyPort } from './port-zero.ts'
-import { endpoint, listeningState } from '#harness/addresses.ts'
-import { closeAfterTest } from '#harness/cleanup.ts'
-import { ephemeralPortRange } from '#harness/ephemeral-ports.ts'
+import { endpoint, listeningState } from '#harness/sockets/addresses.ts'
+import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
+import { ephemeralPortRange } from '#harness/kernel/ephemeral-ports.ts'
 import { recordListenCalls } from '#harness/listen-calls.ts'
-import { listenersOfThisProcess } from '#harness/proc-net.ts'
-import { requireAddress, requireKernelSocketTable } from '#harness/requirements.ts'
-import { within } from '#harness/within.ts'
+import { listenersOfThisProcess } from '#harness/kernel/proc-net.ts'
+import { requireAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
+import { within } from '#harness/lifecycle/within.ts'
 
 const LISTEN_MS = 2000
 

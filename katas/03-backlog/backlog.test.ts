@@ -1,12 +1,12 @@
 import net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { listenWithBacklog } from './backlog.ts'
-import { listeningState } from '#harness/addresses.ts'
-import { closeAfterTest } from '#harness/cleanup.ts'
-import { requireSs } from '#harness/requirements.ts'
-import { listenersOnPort, somaxconn } from '#harness/ss.ts'
+import { listeningState } from '#harness/sockets/addresses.ts'
+import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
+import { requireSs } from '#harness/lifecycle/requirements.ts'
+import { listenersOnPort, somaxconn } from '#harness/kernel/ss.ts'
 import { connectWhileEventLoopStopped } from '#harness/stopped-event-loop.ts'
-import { until, within } from '#harness/within.ts'
+import { until, within } from '#harness/lifecycle/within.ts'
 
 const LISTEN_MS = 2000
 const ACCEPT_MS = 2000

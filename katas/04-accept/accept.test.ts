@@ -1,12 +1,12 @@
 import net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { acceptOne, type Accepted } from './accept.ts'
-import { endpoint, listeningState } from '#harness/addresses.ts'
-import { closeAfterTest } from '#harness/cleanup.ts'
-import { socketsOfThisProcess } from '#harness/proc-net.ts'
-import { requireAddress, requireKernelSocketTable } from '#harness/requirements.ts'
-import { connectedClient, receiveBytes, testServer } from '#harness/tcp-peers.ts'
-import { within } from '#harness/within.ts'
+import { endpoint, listeningState } from '#harness/sockets/addresses.ts'
+import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
+import { socketsOfThisProcess } from '#harness/kernel/proc-net.ts'
+import { requireAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
+import { connectedClient, receiveBytes, testServer } from '#harness/sockets/tcp-peers.ts'
+import { within } from '#harness/lifecycle/within.ts'
 
 const ACCEPT_MS = 2000
 const BYTES_MS = 2000

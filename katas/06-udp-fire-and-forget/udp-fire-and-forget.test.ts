@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, test } from 'vitest'
 import { fireAndForget } from './udp-fire-and-forget.ts'
-import { endpoint } from '#harness/addresses.ts'
-import { describeOutcome, type Outcome } from '#harness/outcome.ts'
-import { freeUdpPort } from '#harness/ports.ts'
-import { requireAddress, requireUdpDatagramsOf } from '#harness/requirements.ts'
-import { udpReceiver, watchUdpSenders } from '#harness/udp-peers.ts'
-import { DeadlineError, within } from '#harness/within.ts'
+import { endpoint } from '#harness/sockets/addresses.ts'
+import { describeOutcome, type Outcome } from '#harness/lifecycle/outcome.ts'
+import { freeUdpPort } from '#harness/sockets/ports.ts'
+import { requireAddress, requireUdpDatagramsOf } from '#harness/lifecycle/requirements.ts'
+import { udpReceiver, watchUdpSenders } from '#harness/sockets/udp-peers.ts'
+import { DeadlineError, within } from '#harness/lifecycle/within.ts'
 
 /** A datagram is handed to the kernel at once; a sender has nothing else to wait for. */
 const SEND_MS = 1000

@@ -1,6 +1,6 @@
 /** npm run progress: every kata with its state (done, tests passing of total, not started) and the next one to open. */
-import { dim } from '../../harness/colors.ts'
-import { progressSummary } from '../../harness/progress.ts'
+import { dim } from '../../harness/reporting/colors.ts'
+import { progressSummary } from '../../harness/reporting/progress.ts'
 import { runCommand } from '../command.ts'
 import { KataRunner } from '../kata-runner.ts'
 

@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { bold } from '../../harness/colors.ts'
+import { bold } from '../../harness/reporting/colors.ts'
 import { implementationRoot, solutionsDir, typedFrom } from '../../harness/paths.ts'
-import { kataState } from '../../harness/progress.ts'
+import { kataState } from '../../harness/reporting/progress.ts'
 import { runCommand } from '../command.ts'
 import { kataFromArgument } from '../kata-arg.ts'
 import { KataRunner } from '../kata-runner.ts'

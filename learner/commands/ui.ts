@@ -4,15 +4,15 @@
  */
 import { spawn } from 'node:child_process'
 import getPort, { portNumbers } from 'get-port'
-import { bold } from '../../harness/colors.ts'
+import { bold } from '../../harness/reporting/colors.ts'
 import { projectRoot } from '../../harness/paths.ts'
 import { vitestBin } from '../../harness/run-katas.ts'
-import { until } from '../../harness/within.ts'
+import { until } from '../../harness/lifecycle/within.ts'
 
 const host = '127.0.0.1'
 const port = await getPort({ host, port: portNumbers(51204, 51220) })
 const address = `http://${host}:${port}/__vitest__/`
-const args = [vitestBin, '--ui', '--watch', '--project', 'katas', '--api.host', host, '--api.port', String(port), '--reporter=./harness/learner-reporter.ts']
+const args = [vitestBin, '--ui', '--watch', '--project', 'katas', '--api.host', host, '--api.port', String(port), '--reporter=./harness/reporting/learner-reporter.ts']
 const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' })
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
 child.on('exit', (code) => process.exit(code ?? 0))

@@ -3,7 +3,7 @@
  * add-on) so it sees a real TTY, types keys into it, and waits for what it prints.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { DeadlineError } from '../../harness/within.ts'
+import { DeadlineError } from '../../harness/lifecycle/within.ts'
 
 export class Terminal {
   private screen = ''

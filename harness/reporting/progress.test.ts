@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { kataFromFolder, type Kata } from './katas.ts'
+import { kataFromFolder, type Kata } from '../katas.ts'
 import { formatProgress, kataState, NOT_IMPLEMENTED, type KataRun, type TestOutcome } from './progress.ts'
 
 const kata = (folder: string): Kata => kataFromFolder(folder)!

@@ -1,8 +1,8 @@
 /** The test's own TCP ends: servers on port 0 and clients, bounded and closed after the test. */
 import net from 'node:net'
 import { endpoint } from './addresses.ts'
-import { closeAfterTest } from './cleanup.ts'
-import { DeadlineError, nextEvent, within } from './within.ts'
+import { closeAfterTest } from '../lifecycle/cleanup.ts'
+import { DeadlineError, nextEvent, within } from '../lifecycle/within.ts'
 
 const CONNECT_MS = 2000
 

@@ -3,7 +3,7 @@
  * Elsewhere `procNetUnavailable()` gives the reason a test should print when it skips.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
-import { endpoint } from './addresses.ts'
+import { endpoint } from '../sockets/addresses.ts'
 
 export type Protocol = 'tcp' | 'udp'
 

@@ -5,9 +5,9 @@
  */
 import net from 'node:net'
 import { Worker } from 'node:worker_threads'
-import { closeAfterTest } from './cleanup.ts'
+import { closeAfterTest } from '../lifecycle/cleanup.ts'
 import { connectedClient } from './tcp-peers.ts'
-import { nextEvent } from './within.ts'
+import { nextEvent } from '../lifecycle/within.ts'
 
 const FROZEN_LISTENER = `
 const net = require('node:net')

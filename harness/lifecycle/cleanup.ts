@@ -5,7 +5,7 @@
 import dgram from 'node:dgram'
 import net from 'node:net'
 import { Worker } from 'node:worker_threads'
-import { acceptedBy, forceClose, openSockets } from './open-sockets.ts'
+import { acceptedBy, forceClose, openSockets } from '../open-sockets.ts'
 
 type Closable = net.Server | net.Socket | dgram.Socket | Worker | (() => unknown)
 

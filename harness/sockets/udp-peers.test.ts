@@ -1,6 +1,6 @@
 import dgram from 'node:dgram'
 import { expect, test } from 'vitest'
-import { closeEverythingOwned } from './cleanup.ts'
+import { closeEverythingOwned } from '../lifecycle/cleanup.ts'
 import { udpReceiver, watchUdpSenders } from './udp-peers.ts'
 
 test('watchUdpSenders sees who sent, what was still open when the call settled, and any wait for a reply', async () => {

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest'
 import { formatKataReport } from './kata-report.ts'
-import { kataFromFolder } from './katas.ts'
+import { kataFromFolder } from '../katas.ts'
 import { normaliseTestName } from './lessons.ts'
 import type { KataRun } from './progress.ts'
 

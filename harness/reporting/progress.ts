@@ -1,8 +1,8 @@
 /** Where a learner stands: one line per kata, then the kata to open next. */
 import { join, relative } from 'node:path'
 import { bold, dim, fileLink, green, red, yellow } from './colors.ts'
-import { listKatas, type Kata } from './katas.ts'
-import { implementationRoot, testsRoot, typedFrom } from './paths.ts'
+import { listKatas, type Kata } from '../katas.ts'
+import { implementationRoot, testsRoot, typedFrom } from '../paths.ts'
 
 /** Every stub throws an error that starts with this; a kata whose tests all fail with it is not started. */
 export const NOT_IMPLEMENTED = 'Not implemented yet'

@@ -9,7 +9,7 @@ import { dim } from './colors.ts'
 import { formatKataReport, shownPath } from './kata-report.ts'
 import { katasOf } from './kata-results.ts'
 import { parseTestDescriptions, readLesson } from './lessons.ts'
-import { testsRoot, typedFrom } from './paths.ts'
+import { testsRoot, typedFrom } from '../paths.ts'
 import { progressSummary } from './progress.ts'
 
 export default class LearnerReporter implements Reporter {

@@ -49,7 +49,7 @@ test('formatDuration speaks in ms below a second and in s above', () => {
 })
 
 test('bytesPreview shows printable bytes as text and the rest as hex, the first 64 only', async () => {
-  const { bytesPreview } = await import('./tcp-peers.ts')
+  const { bytesPreview } = await import('../sockets/tcp-peers.ts')
   expect(bytesPreview(Buffer.from('ping\n'))).toBe('"ping\\n"')
   expect(bytesPreview(Buffer.from([0, 1, 255]))).toBe('00 01 ff')
   expect(bytesPreview(Buffer.alloc(70, 0x61))).toBe(`"${'a'.repeat(64)}" … (6 more)`)

@@ -2,10 +2,10 @@
 import dgram from 'node:dgram'
 import net from 'node:net'
 import { endpoint } from './addresses.ts'
-import { closeAfterTest } from './cleanup.ts'
-import { openSockets } from './open-sockets.ts'
-import { procNetUnavailable, socketsOfThisProcess } from './proc-net.ts'
-import { nextEvent, sleep, until } from './within.ts'
+import { closeAfterTest } from '../lifecycle/cleanup.ts'
+import { openSockets } from '../open-sockets.ts'
+import { procNetUnavailable, socketsOfThisProcess } from '../kernel/proc-net.ts'
+import { nextEvent, sleep, until } from '../lifecycle/within.ts'
 
 export interface UdpReceiver {
   port: number

@@ -2,7 +2,7 @@
 import { relative } from 'node:path'
 import type { TestError } from 'vitest'
 import type { TestCase, TestModule } from 'vitest/node'
-import { kataOfTestFile } from './katas.ts'
+import { kataOfTestFile } from '../katas.ts'
 import type { FailureDetails, KataRun, TestOutcome } from './progress.ts'
 
 export function kataRunOf(module: TestModule, cwd: string): KataRun | undefined {

@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach } from 'vitest'
 import { closeEverythingOwned, ownedResources } from './cleanup.ts'
-import { kernelViewOf, portsOf } from './kernel-view.ts'
-import { describeOpenSocket, forceClose, openSockets, type OpenSocket } from './open-sockets.ts'
+import { kernelViewOf, portsOf } from '../kernel/kernel-view.ts'
+import { describeOpenSocket, forceClose, openSockets, type OpenSocket } from '../open-sockets.ts'
 import { describeUnhandled, takeUnhandledErrors, watchUnhandledErrors } from './unhandled-errors.ts'
 import { sleep } from './within.ts'
 

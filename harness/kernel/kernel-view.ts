@@ -4,7 +4,7 @@
  */
 import dgram from 'node:dgram'
 import net from 'node:net'
-import { endpoint } from './addresses.ts'
+import { endpoint } from '../sockets/addresses.ts'
 import { procNetUnavailable, socketsOfThisProcess, type KernelSocket } from './proc-net.ts'
 
 const MAX_ROWS = 12

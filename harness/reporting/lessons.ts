@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Kata } from './katas.ts'
+import type { Kata } from '../katas.ts'
 
 export interface Hint {
   title: string

@@ -2,7 +2,7 @@
 import dgram from 'node:dgram'
 import net from 'node:net'
 import { inspect } from 'node:util'
-import { listeningState } from './addresses.ts'
+import { listeningState } from '../sockets/addresses.ts'
 import { within } from './within.ts'
 
 export type Outcome<T> = { resolved: true; value: T } | { resolved: false; error: NodeJS.ErrnoException }

@@ -4,9 +4,9 @@
  */
 import { execFileSync } from 'node:child_process'
 import type { TestContext } from 'vitest'
-import { addressNotOnThisHost, missingAddressReason, privilegedPort } from './addresses.ts'
-import { procNetUnavailable } from './proc-net.ts'
-import { ssUnavailable } from './ss.ts'
+import { addressNotOnThisHost, missingAddressReason, privilegedPort } from '../sockets/addresses.ts'
+import { procNetUnavailable } from '../kernel/proc-net.ts'
+import { ssUnavailable } from '../kernel/ss.ts'
 
 /** Skips unless this host can listen on `address` (127.0.0.2 is Linux-only; ::1 needs IPv6). */
 export async function requireAddress(context: TestContext, address: string): Promise<void> {
