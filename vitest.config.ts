@@ -21,7 +21,7 @@ export default defineConfig({
         test: {
           name: 'katas',
           root: tests,
-          include: ['*/*.test.ts'],
+          include: ['*/*.test.ts'], isolate: false,
           setupFiles: [fileURLToPath(new URL('./harness/lifecycle/socket-test-setup.ts', import.meta.url))],
         },
       },

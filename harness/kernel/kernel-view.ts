@@ -1,11 +1,12 @@
 /**
  * The kernel's view of the sockets a test involved, as a short ss-style table, taken the moment a
- * test fails (before anything is closed) so the learner sees what the sockets were really doing.
+ * test fails (before anything is closed) so the learner sees what the sockets were really doing, and
+ * whose they were.
  */
 import dgram from 'node:dgram'
 import net from 'node:net'
 import { endpoint } from '../sockets/addresses.ts'
-import { procNetUnavailable, socketsOfThisProcess, type KernelSocket } from './proc-net.ts'
+import { procNetUnavailable, socketsOfThisProcess, socketsOwnedBy, type KernelSocket, type SocketOwner } from './proc-net.ts'
 
 const MAX_ROWS = 12
 
@@ -30,24 +31,32 @@ export function portsOf(resources: unknown[]): Set<number> {
   return ports
 }
 
-/** The table, or undefined when there is nothing to show or no kernel table to read. */
-export function kernelViewOf(ports: Set<number>): string | undefined {
-  if (ports.size === 0 || procNetUnavailable()) return undefined
+/**
+ * The table, or undefined when there is nothing to show or no kernel table to read: every socket of
+ * the kata processes (the learner's code), and the test's own sockets on the ports involved.
+ */
+export function kernelViewOf(kataOwners: SocketOwner[], testPorts: Set<number>): string | undefined {
+  if (procNetUnavailable()) return undefined
+  const theirs = kataOwners.flatMap((owner) => [...socketsOwnedBy(owner, 'tcp'), ...socketsOwnedBy(owner, 'udp')])
+  const ports = new Set([...testPorts, ...theirs.flatMap((row) => [row.localPort, row.remotePort])])
+  ports.delete(0)
   const involved = (socket: KernelSocket) => ports.has(socket.localPort) || ports.has(socket.remotePort)
-  const rows = [...socketsOfThisProcess('tcp', involved), ...socketsOfThisProcess('udp', involved)]
+  const ours = ports.size > 0 ? [...socketsOfThisProcess('tcp', involved), ...socketsOfThisProcess('udp', involved)] : []
+  const rows = [...theirs.map((row) => ({ row, owner: 'your code' })), ...ours.map((row) => ({ row, owner: 'the test' }))]
   if (rows.length === 0) return undefined
   return formatTable(rows.slice(0, MAX_ROWS), rows.length - MAX_ROWS)
 }
 
-function formatTable(rows: KernelSocket[], more = 0): string {
+function formatTable(rows: { row: KernelSocket; owner: string }[], more = 0): string {
   const cells = [
-    ['Proto', 'State', 'Queued', 'Local', 'Peer'],
-    ...rows.map((row) => [
+    ['Proto', 'State', 'Queued', 'Local', 'Peer', 'Owner'],
+    ...rows.map(({ row, owner }) => [
       row.protocol,
       row.state,
       String(row.receiveQueue),
       endpoint(row.localAddress, row.localPort),
       row.remotePort ? endpoint(row.remoteAddress, row.remotePort) : '*',
+      owner,
     ]),
   ]
   const widths = cells[0]!.map((_, column) => Math.max(...cells.map((line) => line[column]!.length)))
@@ -55,4 +64,3 @@ function formatTable(rows: KernelSocket[], more = 0): string {
   if (more > 0) lines.push(`(${more} more)`)
   return lines.join('\n')
 }
-

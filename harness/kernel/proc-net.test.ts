@@ -25,6 +25,7 @@ describe('parseProcNet', () => {
       receiveQueue: 2,
       sendQueue: 0,
       inode: 812345,
+      uid: 0,
     })
     expect(connecting).toMatchObject({ state: 'SYN-SENT', localPort: 53924, remotePort: 41210, sendQueue: 1 })
     expect(timeWait).toMatchObject({ state: 'TIME-WAIT', inode: 0 })

@@ -33,8 +33,10 @@ export interface KernelSocket {
   /** Bytes (or, for a listener, connections) waiting in the receive / send queues. */
   receiveQueue: number
   sendQueue: number
-  /** 0 for sockets no process owns any more (TIME-WAIT). */
+  /** 0 for sockets no process owns any more (TIME-WAIT, and FIN-WAIT after close). */
   inode: number
+  /** The user that created the socket. */
+  uid: number
 }
 
 /** Parses the text of one /proc/net table (tcp, tcp6, udp or udp6). */
@@ -63,6 +65,7 @@ function parseRow(line: string, protocol: Protocol): KernelSocket {
     receiveQueue: parseInt(receiveQueue, 16),
     sendQueue: parseInt(sendQueue, 16),
     inode: Number(fields[9] ?? 0),
+    uid: Number(fields[7] ?? -1),
   }
 }
 
@@ -131,12 +134,25 @@ function kernelSockets(protocol: Protocol): KernelSocket[] {
   })
 }
 
-/** The inodes of the sockets this process holds open (its file descriptors, read from /proc/self/fd). */
-function socketInodesOfThisProcess(): Set<number> {
+/**
+ * Whose sockets: a process (by the socket inodes among its file descriptors, /proc/<pid>/fd), or a
+ * user (the kernel's uid column), for a process running as an identity of its own whose descriptors
+ * another user may not read.
+ */
+export type SocketOwner = { pid: number | 'self'; ignore?: Set<number> } | { uid: number }
+
+/** The inodes of the sockets a process holds open: none once it has ended, undefined where they cannot be read. */
+export function socketInodesOf(pid: number | 'self'): Set<number> | undefined {
   const inodes = new Set<number>()
-  for (const fd of readdirSync('/proc/self/fd')) {
+  let fds: string[]
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? inodes : undefined
+  }
+  for (const fd of fds) {
     try {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
       if (match) inodes.add(Number(match[1]))
     } catch {
       // the descriptor closed while we looked
@@ -145,24 +161,54 @@ function socketInodesOfThisProcess(): Set<number> {
   return inodes
 }
 
+function ownedBy(owner: SocketOwner): (socket: KernelSocket) => boolean {
+  if ('uid' in owner) return (socket) => socket.uid === owner.uid && socket.inode !== 0
+  const inodes = socketInodesOf(owner.pid) ?? new Set()
+  return (socket) => socket.inode !== 0 && inodes.has(socket.inode)
+}
+
 /**
- * The sockets of `protocol` that this very process holds open and that `which` selects.
+ * The sockets of `protocol` that `owner` holds open and that `which` selects.
  *
  * The kernel writes /proc/net/tcp chunk by chunk without locking the whole table, so while other
- * sockets come and go a row can be listed twice or skipped. Rows are de-duplicated, and the table is
- * read again until the selected rows come out the same twice in a row.
+ * sockets come and go a row can be listed twice or skipped. Rows are de-duplicated, and the tables
+ * are read again until they agree: for another process, until every socket among its descriptors
+ * (but those it is told to ignore) has been found; otherwise until the selected rows come out the same
+ * twice in a row. Reading /proc/net/tcp walks the kernel's whole connection hash table, which takes
+ * milliseconds where it is large, so the fewer reads the better.
  */
-export function socketsOfThisProcess(protocol: Protocol, which: (socket: KernelSocket) => boolean = () => true): KernelSocket[] {
+export function socketsOwnedBy(owner: SocketOwner, protocol: Protocol, which: (socket: KernelSocket) => boolean = () => true): KernelSocket[] {
+  if ('pid' in owner && owner.pid !== 'self') return socketsOfProcess(owner.pid, owner.ignore ?? new Set(), protocol, which)
   let previous: string | undefined
   let found: KernelSocket[] = []
   for (let read = 0; read < MAX_READS; read++) {
-    const mine = socketInodesOfThisProcess()
-    found = distinct(kernelSockets(protocol).filter((socket) => socket.inode !== 0 && mine.has(socket.inode) && which(socket)))
+    const owned = ownedBy(owner)
+    found = distinct(kernelSockets(protocol).filter((socket) => owned(socket) && which(socket)))
     const fingerprint = found.map(rowKey).sort().join('\n')
     if (fingerprint === previous) break
     previous = fingerprint
   }
   return found
+}
+
+function socketsOfProcess(pid: number, ignore: Set<number>, protocol: Protocol, which: (socket: KernelSocket) => boolean): KernelSocket[] {
+  const wanted = [...(socketInodesOf(pid) ?? [])].filter((inode) => !ignore.has(inode))
+  if (wanted.length === 0) return []
+  let rows: KernelSocket[] = []
+  for (let read = 0; read < MAX_READS_OF_A_PROCESS; read++) {
+    // UDP's tables are short to read: reading them too accounts for every socket, so one read usually does.
+    rows = distinct([...kernelSockets('tcp'), ...kernelSockets('udp')].filter((socket) => wanted.includes(socket.inode)))
+    if (wanted.every((inode) => rows.some((socket) => socket.inode === inode))) break
+  }
+  return rows.filter((socket) => socket.protocol === protocol && which(socket))
+}
+
+/** A process may hold sockets that are in no table read here (Unix sockets): looking again does not find them. */
+const MAX_READS_OF_A_PROCESS = 3
+
+/** The sockets of `protocol` that this very process holds open and that `which` selects. */
+export function socketsOfThisProcess(protocol: Protocol, which: (socket: KernelSocket) => boolean = () => true): KernelSocket[] {
+  return socketsOwnedBy({ pid: 'self' }, protocol, which)
 }
 
 const MAX_READS = 6
@@ -176,9 +222,9 @@ function distinct(sockets: KernelSocket[]): KernelSocket[] {
   return sockets.filter((socket) => !seen.has(rowKey(socket)) && seen.add(rowKey(socket)))
 }
 
-/** Where this process listens on `port`, as the kernel shows it: ["127.0.0.1:41234"]. */
-export function listenersOfThisProcess(port: number): string[] {
-  return socketsOfThisProcess('tcp', (socket) => socket.state === 'LISTEN' && socket.localPort === port).map((socket) =>
+/** Where `owner` listens on `port`, as the kernel shows it: ["127.0.0.1:41234"]. */
+export function listenersOn(owner: SocketOwner, port: number): string[] {
+  return socketsOwnedBy(owner, 'tcp', (socket) => socket.state === 'LISTEN' && socket.localPort === port).map((socket) =>
     endpoint(socket.localAddress, socket.localPort),
   )
 }

@@ -10,11 +10,22 @@ import { acceptedBy, forceClose, openSockets } from '../open-sockets.ts'
 type Closable = net.Server | net.Socket | dgram.Socket | Worker | (() => unknown)
 
 const owned: Closable[] = []
+const ownedByFile: Closable[] = []
 
 /** Registers `resource` to be closed after the current test and hands it back. */
 export function closeAfterTest<T extends Closable>(resource: T): T {
   owned.push(resource)
   return resource
+}
+
+/** Registers `resource`, shared by the tests of one file, to be closed once they have all run. */
+export function closeAfterFile<T extends Closable>(resource: T): T {
+  ownedByFile.push(resource)
+  return resource
+}
+
+export async function closeEverythingOwnedByFile(): Promise<void> {
+  for (const resource of ownedByFile.splice(0).reverse()) await close(resource)
 }
 
 /** What the test registered so far (for a look at its sockets when it fails). */

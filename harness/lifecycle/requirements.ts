@@ -14,6 +14,11 @@ export async function requireAddress(context: TestContext, address: string): Pro
   if (reason) context.skip(reason)
 }
 
+/** Skips off Linux, where a behaviour was measured only there; `why` says what. */
+export function requireLinux(context: TestContext, why: string): void {
+  if (process.platform !== 'linux') context.skip(why)
+}
+
 /** Skips unless the kernel's socket table (/proc/net) can be read. */
 export function requireKernelSocketTable(context: TestContext): void {
   const reason = procNetUnavailable()
@@ -33,9 +38,9 @@ export function requireForeignAddress(context: TestContext): string {
   return (foreign as { address: string }).address
 }
 
-/** A port below the unprivileged range, for a user who may not bind it; skips for root and off Linux. */
-export function requirePrivilegedPort(context: TestContext): number {
-  const privileged = privilegedPort()
+/** A port below the unprivileged range, which the user `uid` may not bind; skips for root and off Linux. */
+export function requirePrivilegedPort(context: TestContext, uid: number | undefined): number {
+  const privileged = privilegedPort(uid)
   if ('unavailable' in privileged) context.skip(privileged.unavailable)
   return (privileged as { port: number }).port
 }

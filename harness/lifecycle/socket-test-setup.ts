@@ -1,64 +1,48 @@
 /**
- * Runs around every kata test (Vitest `setupFiles`): after the test, closes what the test opened,
- * then fails the test for any socket the code under test left open and any error it left unhandled.
+ * Runs around every kata test (Vitest `setupFiles`). After the test: the test's own sockets are
+ * closed, then each kata process releases what the test owns there, and whatever the learner's code
+ * still holds (sockets, as the kernel shows them; timers) fails the test, named. So does an error the
+ * learner's code left unhandled, and one the test's own sockets met. What the learner's code printed
+ * is kept with the test, for the report.
  */
-import { afterEach, beforeEach } from 'vitest'
-import { closeEverythingOwned, ownedResources } from './cleanup.ts'
+import { afterAll, afterEach, beforeEach } from 'vitest'
+import { beginTest, endTest } from '../kata-process/end-of-test.ts'
+import { katasUnderTest } from '../kata-process/kata-under-test.ts'
 import { kernelViewOf, portsOf } from '../kernel/kernel-view.ts'
-import { describeOpenSocket, forceClose, openSockets, type OpenSocket } from '../open-sockets.ts'
+import { closeEverythingOwned, closeEverythingOwnedByFile, ownedResources } from './cleanup.ts'
 import { describeUnhandled, takeUnhandledErrors, watchUnhandledErrors } from './unhandled-errors.ts'
-import { sleep } from './within.ts'
 
 declare module 'vitest' {
   interface TaskMeta {
     /** The kernel's view of the test's sockets when it failed (kernel-view.ts). */
     kernelView?: string
+    /** What the learner's code printed while the test ran (stdout and stderr, capped). */
+    kataOutput?: string
   }
 }
 
-/** A closed socket's handle lingers a few milliseconds; a leaked one stays. */
-const LEAK_GRACE_MS = 500
-
-let openBefore = new Set<OpenSocket>()
-
-beforeEach(() => {
+beforeEach(async () => {
   watchUnhandledErrors()
   takeUnhandledErrors()
-  openBefore = new Set(openSockets())
+  for (const kata of katasUnderTest()) await beginTest(kata)
 })
 
 afterEach(async (context) => {
+  const katas = katasUnderTest()
   const failed = context.task.result?.state === 'fail'
-  if (failed) context.task.meta.kernelView = kernelViewOf(portsOf([...ownedResources(), ...newlyOpen(openBefore)]))
+  if (failed) {
+    const owners = (await Promise.all(katas.map((kata) => kata.running()))).filter((process) => process?.alive).map((process) => process!.socketOwner)
+    context.task.meta.kernelView = kernelViewOf(owners, portsOf([...ownedResources()]))
+  }
+  for (const kata of katas) await kata.thaw() // a frozen kata process can close nothing
   await closeEverythingOwned()
-  // After a failure, what is still open is usually the failed attempt itself: close it, report the cause only.
-  const leaked = failed ? newlyOpen(openBefore) : await stillOpenAfterGrace(openBefore)
-  const problems: string[] = []
-  if (leaked.length > 0 && !failed) problems.push(describeLeaks(leaked))
-  leaked.forEach(forceClose)
+  const ends = await Promise.all(katas.map((kata) => endTest(kata, failed)))
+  const output = ends.map((end) => end.output).join('')
+  if (output) context.task.meta.kataOutput = output
+  const problems = ends.flatMap((end) => end.problems)
   const unhandled = takeUnhandledErrors()
-  if (unhandled.length > 0) problems.unshift(describeUnhandled(unhandled))
+  if (unhandled.length > 0) problems.push(describeUnhandled(unhandled))
   if (problems.length > 0) throw new Error(problems.join('\n\n'))
 })
 
-function newlyOpen(before: Set<OpenSocket>): OpenSocket[] {
-  return openSockets().filter((socket) => !before.has(socket))
-}
-
-async function stillOpenAfterGrace(before: Set<OpenSocket>): Promise<OpenSocket[]> {
-  const giveUpAt = performance.now() + LEAK_GRACE_MS
-  let open = newlyOpen(before)
-  while (open.length > 0 && performance.now() < giveUpAt) {
-    await sleep(10)
-    open = newlyOpen(before)
-  }
-  return open
-}
-
-function describeLeaks(leaked: OpenSocket[]): string {
-  return [
-    'Left open after the test ended, by the code under test:',
-    ...leaked.map((socket) => `  - ${describeOpenSocket(socket)}`),
-    'Close every socket you open (server.close(), socket.destroy(), udpSocket.close()), on failure too.',
-  ].join('\n')
-}
+afterAll(closeEverythingOwnedByFile)

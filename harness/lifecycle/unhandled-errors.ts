@@ -1,6 +1,7 @@
 /**
- * Errors nobody handled while a test ran: an 'error' event without a listener, or a rejected
- * promise nobody awaited. Outside a test either one crashes a Node program.
+ * Errors nobody handled in the test process while a test ran: on the test's own sockets (the
+ * learner's code runs in the kata process, which reports its own). The test's sockets are meant to
+ * handle every error, so one here is usually caused by what the learner's code did to a connection.
  */
 const caught: unknown[] = []
 const record = (error: unknown) => void caught.push(error)
@@ -24,8 +25,7 @@ export function describeUnhandled(errors: unknown[]): string {
     return `  - ${code ? `${code}: ` : ''}${message ?? String(error)}`
   })
   return [
-    'An error went unhandled while this test ran (a Node program would have crashed):',
+    "The test's own sockets met an error the test did not expect, probably caused by what your code did to the connection:",
     ...lines,
-    "Give every socket an 'error' listener before it can fail, and settle your promise from it.",
   ].join('\n')
 }

@@ -1,8 +1,14 @@
 import type { EventEmitter } from 'node:events'
+import { HarnessError } from './harness-error.ts'
 
 /** A wait that ran out: its message says what never happened. */
-export class DeadlineError extends Error {
+export class DeadlineError extends HarnessError {
   override name = 'DeadlineError'
+}
+
+/** A promise that can say why it is still pending when a wait for it runs out (a call into the kata process). */
+export interface Explainable {
+  explainTimeout(waitedMs: number): string | undefined
 }
 
 /** "2 s", "300 ms", "1.5 s": how the tests talk about time. */
@@ -11,14 +17,17 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Settles like `promise`, or rejects after `ms` with "<whatDidNotHappen> within <ms>".
- * Write `whatDidNotHappen` as the sentence a learner should read, e.g.
- * "the server never emitted 'listening'".
+ * Settles like `promise`, or rejects after `ms` with "<whatDidNotHappen> within <ms>", and why, when
+ * the promise can tell (see Explainable). Write `whatDidNotHappen` as the sentence a learner should
+ * read, e.g. "the server never emitted 'listening'".
  */
-export function within<T>(ms: number, whatDidNotHappen: string, promise: PromiseLike<T>): Promise<T> {
+export function within<T>(ms: number, whatDidNotHappen: string, promise: PromiseLike<T> & Partial<Explainable>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`${whatDidNotHappen} within ${formatDuration(ms)}`)), ms)
+    timer = setTimeout(() => {
+      const why = promise.explainTimeout?.(ms)
+      reject(new DeadlineError(`${whatDidNotHappen} within ${formatDuration(ms)}${why ? `: ${why}` : ''}`))
+    }, ms)
   })
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }

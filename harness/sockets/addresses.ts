@@ -68,12 +68,12 @@ function nonLocalBindAllowed(): boolean {
 }
 
 /**
- * A port this process may not bind (below net.ipv4.ip_unprivileged_port_start, for a user who is
+ * A port the user `uid` may not bind (below net.ipv4.ip_unprivileged_port_start, for a user who is
  * not root); or why there is none here. Linux only: the rule and its setting differ elsewhere.
  */
-export function privilegedPort(): { port: number } | { unavailable: string } {
+export function privilegedPort(uid: number | undefined): { port: number } | { unavailable: string } {
   if (process.platform !== 'linux') return { unavailable: `privileged ports are checked on Linux only, not ${process.platform}` }
-  if (process.getuid?.() === 0) return { unavailable: 'running as root, which may bind any port' }
+  if (uid === 0) return { unavailable: 'running as root, which may bind any port' }
   try {
     const start = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim())
     if (start <= 1) return { unavailable: 'net.ipv4.ip_unprivileged_port_start is 0 here: every port is unprivileged' }

@@ -5,7 +5,7 @@
  */
 import net from 'node:net'
 import { Worker } from 'node:worker_threads'
-import { closeAfterTest } from '../lifecycle/cleanup.ts'
+import { closeAfterFile } from '../lifecycle/cleanup.ts'
 import { connectedClient } from './tcp-peers.ts'
 import { nextEvent } from '../lifecycle/within.ts'
 
@@ -25,15 +25,28 @@ const LINUX_FULL_QUEUE = 2
 const PROBE_MS = 250
 const MAX_CLIENTS = 10
 
-export async function listenerWithFullAcceptQueue(host: string): Promise<{ port: number }> {
-  const worker = closeAfterTest(new Worker(FROZEN_LISTENER, { eval: true, workerData: { host } }))
+const listeners = new Map<string, Promise<{ port: number }>>()
+
+/** One per host for the tests of a file: once full, its queue stays full, so the tests can share it. */
+export function listenerWithFullAcceptQueue(host: string): Promise<{ port: number }> {
+  let listener = listeners.get(host)
+  if (!listener) {
+    listener = startFrozenListener(host)
+    listeners.set(host, listener)
+    closeAfterFile(() => listeners.delete(host))
+  }
+  return listener
+}
+
+async function startFrozenListener(host: string): Promise<{ port: number }> {
+  const worker = closeAfterFile(new Worker(FROZEN_LISTENER, { eval: true, workerData: { host } }))
   const [port] = await nextEvent<[number]>(worker, 'message', 2000, 'the frozen helper listener never started')
   if (process.platform === 'linux') {
-    for (let i = 0; i < LINUX_FULL_QUEUE; i++) await connectedClient(host, port)
+    for (let i = 0; i < LINUX_FULL_QUEUE; i++) closeAfterFile(await connectedClient(host, port))
     return { port }
   }
   for (let i = 0; i < MAX_CLIENTS; i++) {
-    const client = closeAfterTest(net.connect({ host, port }))
+    const client = closeAfterFile(net.connect({ host, port }))
     const connected = await nextEvent(client, 'connect', PROBE_MS, 'no handshake').then(() => true, () => false)
     if (!connected) {
       client.destroy()

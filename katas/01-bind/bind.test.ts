@@ -1,45 +1,51 @@
-import net from 'node:net'
 import { describe, expect, test } from 'vitest'
-import { bind } from './bind.ts'
-import { endpoint, listeningState } from '#harness/sockets/addresses.ts'
-import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
+import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
+import { listeningStateOf, RemoteServer } from '#harness/kata-process/remote.ts'
+import { listenersOn } from '#harness/kernel/proc-net.ts'
 import { describeOutcome, outcome } from '#harness/lifecycle/outcome.ts'
-import { withFreeTcpPort } from '#harness/sockets/ports.ts'
-import { listenersOfThisProcess } from '#harness/kernel/proc-net.ts'
 import {
   requireAddress,
   requireForeignAddress,
   requireKernelSocketTable,
   requirePrivilegedPort,
 } from '#harness/lifecycle/requirements.ts'
-import { connectionAttempt, testServer } from '#harness/sockets/tcp-peers.ts'
 import { within } from '#harness/lifecycle/within.ts'
+import { endpoint } from '#harness/sockets/addresses.ts'
+import { withFreeTcpPort } from '#harness/sockets/ports.ts'
+import { connectionAttempt, testServer } from '#harness/sockets/tcp-peers.ts'
+
+const kata = await kataUnderTest<typeof import('./bind.ts')>(import.meta.url)
+const { bind } = kata.exports
 
 const LISTEN_MS = 2000
 
-/** bind(host, port) on a port that is free, bounded; the server is closed after the test. */
-function bindOnAFreePort(host: string): Promise<{ server: net.Server; port: number }> {
+/** bind(host, port) on a port that is free, bounded. The server is the test's: it is closed after the test. */
+function bindOnAFreePort(host: string): Promise<{ server: RemoteServer; port: number }> {
   return withFreeTcpPort(host, async (port) => {
     const server = await within(LISTEN_MS, `bind('${host}', ${port}) never settled`, bind(host, port))
-    closeAfterTest(server)
-    expect(server, `bind() should resolve with the net.Server it started`).toBeInstanceOf(net.Server)
+    expect(server, `bind() should resolve with the net.Server it started`).toBeInstanceOf(RemoteServer)
     return { server, port }
   })
+}
+
+/** bind() on a host or port where listening must fail: how the call ended. */
+function bindThatMustFail(host: string, port: number, why: string) {
+  return outcome(LISTEN_MS, `bind('${host}', ${port}) never settled for ${why}`, bind(host, port))
 }
 
 describe('bind(host, port)', () => {
   test('resolves with a server listening on exactly the address and port asked for', async () => {
     const { server, port } = await bindOnAFreePort('127.0.0.1')
-    const state = listeningState(server)
-    expect(state, `the server is ${state}, but the test asked for 127.0.0.1:${port}`).toBe(
+    const state = listeningStateOf(server.facts)
+    expect(state, `when bind() resolved, the server was ${state}, but the test asked for 127.0.0.1:${port}`).toBe(
       `listening on ${endpoint('127.0.0.1', port)}`,
     )
   })
 
-  test("the kernel shows this process's LISTEN socket on that address and port", async (context) => {
+  test("the kernel shows your process's LISTEN socket on exactly that address and port", async (context) => {
     requireKernelSocketTable(context)
     const { port } = await bindOnAFreePort('127.0.0.1')
-    expect(listenersOfThisProcess(port), `this process's LISTEN sockets on port ${port}, as /proc/net/tcp shows them`).toEqual([
+    expect(listenersOn(kata.socketOwner(), port), `your kata process's LISTEN sockets on port ${port}, as /proc/net/tcp shows them`).toEqual([
       endpoint('127.0.0.1', port),
     ])
   })
@@ -66,21 +72,31 @@ describe('bind(host, port)', () => {
     }
   })
 
-  test('bound to ::1, it listens on the IPv6 loopback address', async (context) => {
+  test('bound to ::1, it listens on the IPv6 loopback address, and only there', async (context) => {
     await requireAddress(context, '::1')
     const { server, port } = await bindOnAFreePort('::1')
-    const state = listeningState(server)
-    expect(state, `the server is ${state}, but the test asked for [::1]:${port}`).toBe(`listening on ${endpoint('::1', port)}`)
+    const state = listeningStateOf(server.facts)
+    expect(state, `when bind() resolved, the server was ${state}, but the test asked for [::1]:${port}`).toBe(
+      `listening on ${endpoint('::1', port)}`,
+    )
+    expect(await connectionAttempt('::1', port), `connecting to [::1]:${port}`).toBe('connected')
+    const overIPv4 = await connectionAttempt('127.0.0.1', port)
+    expect(overIPv4, `connecting to 127.0.0.1:${port} should be refused: the server was bound to ::1 only`).toBe('ECONNREFUSED')
+  })
+
+  test("once it has resolved, it leaves no 'error' listener of its own on the server", async () => {
+    const { server } = await bindOnAFreePort('127.0.0.1')
+    const left = server.facts.listeners.error ?? 0
+    expect(
+      left,
+      `when bind() resolved, the server still had ${left} 'error' listener(s): one left behind swallows every later ` +
+        "error of the server, which from then on is the caller's to handle. Remove yours (server.off) once listening",
+    ).toBe(0)
   })
 
   test('a port already in use rejects with EADDRINUSE and leaves nothing open', async () => {
     const occupied = await testServer('127.0.0.1')
-    const result = await outcome(
-      LISTEN_MS,
-      `bind('127.0.0.1', ${occupied.port}) on a port already in use never settled`,
-      bind('127.0.0.1', occupied.port),
-    )
-    if (result.resolved) closeAfterTest(result.value)
+    const result = await bindThatMustFail('127.0.0.1', occupied.port, 'a port already in use')
     expect(
       result.resolved ? undefined : result.error.code,
       `127.0.0.1:${occupied.port} already has a listener, so bind() should reject with the listen error; it ${describeOutcome(result)}`,
@@ -89,12 +105,7 @@ describe('bind(host, port)', () => {
 
   test('an address this host does not have rejects with EADDRNOTAVAIL', async (context) => {
     const foreign = requireForeignAddress(context)
-    const result = await outcome(
-      LISTEN_MS,
-      `bind('${foreign}', 0) never settled for an address this host does not have`,
-      bind(foreign, 0),
-    )
-    if (result.resolved) closeAfterTest(result.value)
+    const result = await bindThatMustFail(foreign, 0, 'an address this host does not have')
     expect(
       result.resolved ? undefined : result.error.code,
       `${foreign} is not an address of this host, so bind() should reject; it ${describeOutcome(result)}`,
@@ -102,9 +113,8 @@ describe('bind(host, port)', () => {
   })
 
   test('a port below 1024, for a user who is not root, rejects with EACCES', async (context) => {
-    const port = requirePrivilegedPort(context)
-    const result = await outcome(LISTEN_MS, `bind('127.0.0.1', ${port}) never settled for a privileged port`, bind('127.0.0.1', port))
-    if (result.resolved) closeAfterTest(result.value)
+    const port = requirePrivilegedPort(context, kata.uid())
+    const result = await bindThatMustFail('127.0.0.1', port, 'a privileged port')
     expect(
       result.resolved ? undefined : result.error.code,
       `ports below ${port + 1} need root (or CAP_NET_BIND_SERVICE), so bind() should reject; it ${describeOutcome(result)}`,

@@ -1,31 +1,43 @@
-import net from 'node:net'
 import { describe, expect, test } from 'vitest'
-import { listenOnAnyPort } from './port-zero.ts'
-import { endpoint, listeningState } from '#harness/sockets/addresses.ts'
-import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
+import { kataUnderTest, type Settlement } from '#harness/kata-process/kata-under-test.ts'
+import { listeningStateOf, RemoteServer } from '#harness/kata-process/remote.ts'
 import { ephemeralPortRange } from '#harness/kernel/ephemeral-ports.ts'
-import { recordListenCalls } from '#harness/listen-calls.ts'
-import { listenersOfThisProcess } from '#harness/kernel/proc-net.ts'
-import { requireAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
+import { listenersOn } from '#harness/kernel/proc-net.ts'
+import { describeOutcome, outcome } from '#harness/lifecycle/outcome.ts'
+import { requireAddress, requireForeignAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
 import { within } from '#harness/lifecycle/within.ts'
+import { endpoint } from '#harness/sockets/addresses.ts'
+import { connectionAttempt } from '#harness/sockets/tcp-peers.ts'
+
+const kata = await kataUnderTest<typeof import('./port-zero.ts')>(import.meta.url)
+const { listenOnAnyPort } = kata.exports
 
 const LISTEN_MS = 2000
 
-/** listenOnAnyPort(host), bounded; the server is closed after the test. */
-async function listenOnAnyPortOf(host: string): Promise<{ server: net.Server; port: number }> {
-  const result = await within(LISTEN_MS, `listenOnAnyPort('${host}') never settled`, listenOnAnyPort(host))
-  if (result?.server) closeAfterTest(result.server)
+type Listening = { server: RemoteServer; port: number }
+
+/** listenOnAnyPort(host), bounded; the server is the test's, closed after the test. */
+async function listenOnAnyPortOf(host: string): Promise<Listening & { settlement: Settlement<Listening> }> {
+  const call = listenOnAnyPort(host)
+  const result = await within(LISTEN_MS, `listenOnAnyPort('${host}') never settled`, call)
   expect(result?.server, 'listenOnAnyPort() should resolve with { server, port }, server being the net.Server it started')
-    .toBeInstanceOf(net.Server)
-  return result
+    .toBeInstanceOf(RemoteServer)
+  return { ...result, settlement: await call.settlement }
+}
+
+/** The server listening on `host` at the reported port, as it was when the call resolved. */
+function expectListeningOn(host: string, { server, port }: Listening): void {
+  const state = listeningStateOf(server.facts)
+  expect(state, `when listenOnAnyPort() resolved, the server was ${state}, but it reported port ${port} on ${host}`).toBe(
+    `listening on ${endpoint(host, port)}`,
+  )
 }
 
 describe('listenOnAnyPort(host)', () => {
   test('resolves with the listening server and the port it listens on, which is not 0', async () => {
-    const { server, port } = await listenOnAnyPortOf('127.0.0.1')
-    expect(port, 'port 0 means "any port" when asking; the port to report is the one the OS chose').not.toBe(0)
-    const state = listeningState(server)
-    expect(state, `the server is ${state}, but the port reported is ${port}`).toBe(`listening on ${endpoint('127.0.0.1', port)}`)
+    const listening = await listenOnAnyPortOf('127.0.0.1')
+    expect(listening.port, 'port 0 means "any port" when asking; the port to report is the one the OS chose').not.toBe(0)
+    expectListeningOn('127.0.0.1', listening)
   })
 
   test("the port is inside the OS's ephemeral port range", async (context) => {
@@ -37,30 +49,27 @@ describe('listenOnAnyPort(host)', () => {
       .toBe(true)
   })
 
-  test("the kernel shows this process's LISTEN socket on that port", async (context) => {
+  test("the kernel shows your process's LISTEN socket on that port", async (context) => {
     requireKernelSocketTable(context)
     const { port } = await listenOnAnyPortOf('127.0.0.1')
-    expect(listenersOfThisProcess(port), `this process's LISTEN sockets on the reported port ${port}, as /proc/net/tcp shows them`).toEqual([
-      endpoint('127.0.0.1', port),
-    ])
+    expect(listenersOn(kata.socketOwner(), port), `your kata process's LISTEN sockets on the reported port ${port}, as /proc/net/tcp shows them`)
+      .toEqual([endpoint('127.0.0.1', port)])
   })
 
   test('three servers listening at once get three different ports', async () => {
     const attempts = await Promise.allSettled([1, 2, 3].map(() => listenOnAnyPortOf('127.0.0.1')))
-    const rejected = attempts.filter((attempt) => attempt.status === 'rejected').map((attempt) => attempt.reason)
-    const notAboutSockets = rejected.find((error) => !error?.code)
-    if (notAboutSockets) throw notAboutSockets
-    const failed = rejected.map((error) => error.message)
+    const failed = attempts.filter((attempt) => attempt.status === 'rejected').map((attempt) => String(attempt.reason?.message ?? attempt.reason))
     expect(failed, 'three servers asked for at once, yet some could not listen').toEqual([])
-    const ports = attempts.map((attempt) => (attempt as PromiseFulfilledResult<{ port: number }>).value.port)
+    const ports = attempts.map((attempt) => (attempt as PromiseFulfilledResult<Listening>).value.port)
     expect(new Set(ports).size, `three listening servers reported the ports ${ports.join(', ')}`).toBe(3)
   })
 
   test('the OS chose the port: the server was asked to listen on port 0', async () => {
-    const { result, calls } = await recordListenCalls(() => listenOnAnyPortOf('127.0.0.1'))
-    const onReturnedServer = calls.filter((call) => call.server === result.server)
+    const { server, settlement } = await listenOnAnyPortOf('127.0.0.1')
+    const calls = settlement.observed.listenCalls
+    const onReturnedServer = calls.filter((call) => call.handle === server.id)
     expect(onReturnedServer.length, 'the server it resolved with was never told to listen() during the call').toBeGreaterThan(0)
-    const asked = onReturnedServer.at(-1)!.requestedPort
+    const asked = onReturnedServer.at(-1)!.port
     const probes = calls.length - 1
     const probed = probes > 0 ? ` after ${probes} earlier listen() call(s) to find a free port` : ''
     expect(
@@ -72,10 +81,37 @@ describe('listenOnAnyPort(host)', () => {
 
   test('works on the IPv6 loopback address ::1 too', async (context) => {
     await requireAddress(context, '::1')
-    const { server, port } = await listenOnAnyPortOf('::1')
-    const state = listeningState(server)
-    expect(state, `the server is ${state}, but the test asked for ::1 and the reported port ${port}`).toBe(
-      `listening on ${endpoint('::1', port)}`,
-    )
+    const listening = await listenOnAnyPortOf('::1')
+    expectListeningOn('::1', listening)
+    expect(await connectionAttempt('::1', listening.port), `connecting to [::1]:${listening.port}`).toBe('connected')
+  })
+
+  test('listens on exactly the host it is given: 127.0.0.2 is not 127.0.0.1', async (context) => {
+    await requireAddress(context, '127.0.0.2')
+    const listening = await listenOnAnyPortOf('127.0.0.2')
+    expectListeningOn('127.0.0.2', listening)
+    const { port } = listening
+    expect(await connectionAttempt('127.0.0.2', port), `connecting to 127.0.0.2:${port}`).toBe('connected')
+    expect(await connectionAttempt('127.0.0.1', port), `connecting to 127.0.0.1:${port}, where the server was not asked to listen`)
+      .toBe('ECONNREFUSED')
+  })
+
+  test('an address this host does not have rejects with EADDRNOTAVAIL', async (context) => {
+    const foreign = requireForeignAddress(context)
+    const result = await outcome(LISTEN_MS, `listenOnAnyPort('${foreign}') never settled for an address this host does not have`, listenOnAnyPort(foreign))
+    expect(
+      result.resolved ? undefined : result.error.code,
+      `${foreign} is not an address of this host, so listening fails and listenOnAnyPort() should reject with that error; it ${describeOutcome(result)}`,
+    ).toBe('EADDRNOTAVAIL')
+  })
+
+  test("once it has resolved, it leaves no 'error' listener of its own on the server", async () => {
+    const { server } = await listenOnAnyPortOf('127.0.0.1')
+    const left = server.facts.listeners.error ?? 0
+    expect(
+      left,
+      `when listenOnAnyPort() resolved, the server still had ${left} 'error' listener(s): one left behind swallows every later ` +
+        "error of the server, which from then on is the caller's to handle. Remove yours (server.off) once listening",
+    ).toBe(0)
   })
 })

@@ -1,37 +1,41 @@
-import net from 'node:net'
+import type net from 'node:net'
 import { describe, expect, test } from 'vitest'
-import { acceptOne, type Accepted } from './accept.ts'
-import { endpoint, listeningState } from '#harness/sockets/addresses.ts'
-import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
-import { socketsOfThisProcess } from '#harness/kernel/proc-net.ts'
+import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
+import { listeningStateOf, RemoteServer, RemoteSocket } from '#harness/kata-process/remote.ts'
+import { listenersOn } from '#harness/kernel/proc-net.ts'
 import { requireAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
-import { connectedClient, receiveBytes, testServer } from '#harness/sockets/tcp-peers.ts'
 import { within } from '#harness/lifecycle/within.ts'
+import { endpoint } from '#harness/sockets/addresses.ts'
+import { connectedClient, receiveBytes } from '#harness/sockets/tcp-peers.ts'
+
+const kata = await kataUnderTest<typeof import('./accept.ts')>(import.meta.url)
+const { acceptOne } = kata.exports
 
 const ACCEPT_MS = 2000
 const BYTES_MS = 2000
 
-type TestServer = net.Server & { port: number }
+type TestServer = RemoteServer & { readonly port: number }
+
+/** A listening server of the test's, in your kata process: the server acceptOne() is given. */
+async function testServerInKata(host: string): Promise<TestServer> {
+  const server = await kata.createServer(host)
+  return server as TestServer
+}
 
 /**
- * Calls acceptOne(server), then connects one client of the test's to it: returns both ends,
- * closed after the test. The client can connect from another loopback address (`localAddress`).
+ * Calls acceptOne(server), then connects one client of the test's to it: returns both ends (closed
+ * after the test). The client can connect from another loopback address (`localAddress`).
  */
-async function acceptNextClient(
-  server: TestServer,
-  options: { connectTo?: string; localAddress?: string } = {},
-): Promise<{ client: net.Socket; accepted: Accepted }> {
-  const { connectTo = '127.0.0.1', localAddress } = options
+async function acceptNextClient(server: TestServer, options: { connectTo?: string; localAddress?: string } = {}) {
+  const { connectTo = server.facts.address && typeof server.facts.address === 'object' ? server.facts.address.address : '127.0.0.1', localAddress } = options
   const accepting = acceptOne(server)
+  // The client connects once acceptOne() has returned: its listener is on the server by then.
+  await within(ACCEPT_MS, 'acceptOne() never returned', accepting.hasReturned)
   const client = await connectedClient(connectTo, server.port, { localAddress })
-  const accepted = await within(
-    ACCEPT_MS,
-    `acceptOne() never resolved after a client connected to ${endpoint(connectTo, server.port)}`,
-    accepting,
+  const accepted = await within(ACCEPT_MS, `acceptOne() never resolved after a client connected to ${endpoint(connectTo, server.port)}`, accepting)
+  expect(accepted?.socket, 'acceptOne() should resolve with { socket, remoteAddress, remotePort }, socket being the server end').toBeInstanceOf(
+    RemoteSocket,
   )
-  if (accepted?.socket) closeAfterTest(accepted.socket)
-  expect(accepted?.socket, 'acceptOne() should resolve with { socket, remoteAddress, remotePort }, socket being the server end')
-    .toBeInstanceOf(net.Socket)
   return { client, accepted }
 }
 
@@ -41,17 +45,18 @@ function clientEnd(client: net.Socket): string {
 
 describe('acceptOne(server)', () => {
   test("reports the client's address and port: the client's own end of the connection", async () => {
-    const server = await testServer('127.0.0.1')
+    const server = await testServerInKata('127.0.0.1')
     const { client, accepted } = await acceptNextClient(server)
     const reported = endpoint(accepted.remoteAddress, accepted.remotePort)
     const mixUp = accepted.remotePort === server.port ? ` (${server.port} is the server's own port, not the client's)` : ''
-    expect(reported, `acceptOne() reported the peer as ${reported}${mixUp}, but the client connected from ${clientEnd(client)}`)
-      .toBe(clientEnd(client))
+    expect(reported, `acceptOne() reported the peer as ${reported}${mixUp}, but the client connected from ${clientEnd(client)}`).toBe(
+      clientEnd(client),
+    )
   })
 
   test('reports the address the client connected from, not an address of the server', async (context) => {
     await requireAddress(context, '127.0.0.2')
-    const server = await testServer('0.0.0.0')
+    const server = await testServerInKata('0.0.0.0')
     const { accepted } = await acceptNextClient(server, { connectTo: '127.0.0.1', localAddress: '127.0.0.2' })
     expect(
       accepted.remoteAddress,
@@ -59,65 +64,75 @@ describe('acceptOne(server)', () => {
     ).toBe('127.0.0.2')
   })
 
-  test('resolves with the server end of the connection, which carries bytes both ways', async () => {
-    const server = await testServer('127.0.0.1')
-    const { client, accepted } = await acceptNextClient(server)
-    const socket = accepted.socket
-    expect(
-      { local: socket.localPort, remote: socket.remotePort },
-      "the socket should be the server's end: local port = the server's port, remote port = the client's",
-    ).toEqual({ local: server.port, remote: client.localPort })
+  test('over IPv6 too: a client of [::1] is reported as ::1', async (context) => {
+    await requireAddress(context, '::1')
+    const server = await testServerInKata('::1')
+    const { client, accepted } = await acceptNextClient(server, { connectTo: '::1' })
+    expect(endpoint(accepted.remoteAddress, accepted.remotePort), 'the peer acceptOne() reported for a client of the IPv6 loopback').toBe(
+      clientEnd(client),
+    )
+  })
 
-    expect(socket.writable, 'the accepted socket should be open for writing, not already ended or destroyed').toBe(true)
+  test('resolves with the server end of that very connection: bytes flow both ways', async () => {
+    const server = await testServerInKata('127.0.0.1')
+    const { client, accepted } = await acceptNextClient(server)
+    const { socket } = accepted
+    expect(socket.facts.destroyed, 'the accepted socket should still be open when acceptOne() resolves').toBe(false)
+    const receiving = socket.read(5, BYTES_MS)
     client.write('ping\n')
-    const atServer = await receiveBytes(socket, 5, BYTES_MS, 'the accepted socket never received the 5 bytes the client sent')
+    const atServer = await receiving.catch((error: Error) => {
+      throw new Error(`the accepted socket never received the 5 bytes the client sent: ${error.message}`)
+    })
     expect(atServer.toString(), 'bytes the client sent, as the accepted socket received them').toBe('ping\n')
-    socket.write('pong\n')
+    await socket.write('pong\n')
     const atClient = await receiveBytes(client, 5, BYTES_MS, 'the client never received the 5 bytes written to the accepted socket')
     expect(atClient.toString(), 'bytes written to the accepted socket, as the client received them').toBe('pong\n')
   })
 
   test('leaves the server listening: the next client is accepted too', async () => {
-    const server = await testServer('127.0.0.1')
+    const server = await testServerInKata('127.0.0.1')
     await acceptNextClient(server)
-    expect(listeningState(server), 'after acceptOne(), the server should still be listening').toBe(
-      `listening on ${endpoint('127.0.0.1', server.port)}`,
-    )
+    const facts = await server.refresh()
+    expect(listeningStateOf(facts), 'after acceptOne(), the server should still be listening').toBe(`listening on ${endpoint('127.0.0.1', server.port)}`)
     const { client, accepted } = await acceptNextClient(server)
     expect(accepted.remotePort, 'the second acceptOne() should report the second client').toBe(client.localPort)
   })
 
   test("two clients give two sockets on the server's one port, told apart by the client's port", async () => {
-    const server = await testServer('127.0.0.1')
+    const server = await testServerInKata('127.0.0.1')
     const first = await acceptNextClient(server)
     const second = await acceptNextClient(server)
-    const pairs = [first, second].map(({ accepted }) => `${accepted.socket.localPort} <-> ${accepted.remotePort}`)
+    const pairs = [first, second].map(({ accepted }) => `${accepted.socket.facts.local?.port} <-> ${accepted.socket.facts.remote?.port}`)
     expect(pairs, 'each accepted socket: local port <-> peer port').toEqual([
       `${server.port} <-> ${first.client.localPort}`,
       `${server.port} <-> ${second.client.localPort}`,
     ])
-    expect(first.accepted.socket, 'two clients must give two different sockets').not.toBe(second.accepted.socket)
+    expect(first.accepted.socket.id, 'two clients must give two different sockets').not.toBe(second.accepted.socket.id)
   })
 
   test('the kernel shows one ESTAB socket per client on the server port', async (context) => {
     requireKernelSocketTable(context)
-    const server = await testServer('127.0.0.1')
+    const server = await testServerInKata('127.0.0.1')
     const clients = [await acceptNextClient(server), await acceptNextClient(server)].map(({ client }) => client.localPort!)
-    const serverEnds = socketsOfThisProcess('tcp', (socket) => socket.state === 'ESTAB' && socket.localPort === server.port)
+    const serverEnds = (await kata.sockets('tcp', (socket) => socket.state === 'ESTAB' && socket.localPort === server.port))
       .map((socket) => socket.remotePort)
       .sort((a, b) => a - b)
-    expect(serverEnds, `peer ports of the ESTAB sockets on server port ${server.port}, as /proc/net/tcp shows them`)
-      .toEqual(clients.sort((a, b) => a - b))
+    expect(serverEnds, `peer ports of your kata process's ESTAB sockets on server port ${server.port}, as /proc/net/tcp shows them`).toEqual(
+      clients.sort((a, b) => a - b),
+    )
+    expect(listenersOn(kata.socketOwner(), server.port), 'the server still listens, as the kernel shows it').toEqual([
+      endpoint('127.0.0.1', server.port),
+    ])
   })
 
-  test("leaves no listener behind on the server once it has resolved", async () => {
-    const server = await testServer('127.0.0.1')
-    const listeners = () => ({ connection: server.listenerCount('connection'), error: server.listenerCount('error') })
-    const before = listeners()
+  test('leaves no listener behind on the server once it has resolved', async () => {
+    const server = await testServerInKata('127.0.0.1')
+    const listeners = (facts: RemoteServer['facts']) => ({ connection: facts.listeners.connection ?? 0, error: facts.listeners.error ?? 0 })
+    const before = listeners(await server.refresh())
     await acceptNextClient(server)
     await acceptNextClient(server)
     expect(
-      listeners(),
+      listeners(await server.refresh()),
       "listeners on the server after two acceptOne() calls, compared with before: each call should remove every listener it added once it has its client",
     ).toEqual(before)
   })

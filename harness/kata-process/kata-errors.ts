@@ -1,0 +1,45 @@
+/** What went wrong in the kata process, said to the learner: an unhandled error, a call that never ended. */
+import { inspect } from 'node:util'
+import { formatDuration } from '../lifecycle/within.ts'
+import { RemoteError } from './remote.ts'
+
+/** "EADDRINUSE (listen EADDRINUSE: address already in use 127.0.0.1:5000)", or the value thrown. */
+export function describeProblem(error: unknown): string {
+  if (error instanceof RemoteError || error instanceof Error) {
+    const { code } = error as NodeJS.ErrnoException
+    return code ? `${code} (${error.message})` : `${error.name}: ${error.message}`
+  }
+  return inspect(error, { depth: 2, breakLength: Infinity })
+}
+
+export function describeUncaught(kind: 'exception' | 'rejection', error: unknown): string {
+  const what =
+    kind === 'rejection'
+      ? 'a promise in your code was rejected and nothing handled it'
+      : "an error in your code went unhandled (an 'error' event with no listener, or an exception nothing caught)"
+  return [
+    `${describeProblem(error)}: ${what}, so the kata process crashed, as any Node program would.`,
+    "Give every socket an 'error' listener before it can fail, and settle your promise from it.",
+    ...learnerFrames(error),
+  ].join('\n')
+}
+
+/** The stack frames of the learner's own code, mapped to their .ts lines, for the report's "at ..." line. */
+export function learnerFrames(error: unknown): string[] {
+  const stack = (error as Error | undefined)?.stack ?? ''
+  return stack.split('\n').filter((line) => /^\s+at /.test(line) && !line.includes('node:') && !line.includes('/harness/')).slice(0, 3)
+}
+
+/** Why a call is still pending when its wait runs out, from whether it returned and the CPU the process used. */
+export function whyStillPending(fn: string, returned: boolean, cpu: { usedMs: number; waitedMs: number } | undefined): { text: string; stuck: boolean } {
+  const cpuText = cpu ? `${formatDuration(cpu.usedMs)} of CPU in ${formatDuration(cpu.waitedMs)}` : undefined
+  const busy = cpu !== undefined && cpu.usedMs >= cpu.waitedMs * 0.5
+  if (!returned) {
+    const why = busy
+      ? `your code kept the CPU busy (${cpuText}): an endless loop? A loop that waits for an event never sees it, since Node handles events only once your code returns`
+      : `the kata process was not busy${cpuText ? ` (${cpuText})` : ''}: is it blocked in a synchronous call (Atomics.wait, execSync, a sync read)?`
+    return { text: `${fn}() never returned: ${why}`, stuck: true }
+  }
+  if (busy) return { text: `${fn}() returned, but then your code kept the CPU busy (${cpuText}): an endless loop in a callback?`, stuck: true }
+  return { text: `${fn}() returned a promise that never settled; your code was idle, waiting for something that never happened`, stuck: false }
+}

@@ -1,0 +1,150 @@
+/**
+ * What the test process and the kata process say to each other over the IPC channel, and how values
+ * cross it. Objects that live in the kata process (servers, sockets) never cross: they are named by
+ * handle ids, with a snapshot of their plain facts taken the moment they crossed.
+ *
+ * Everything the kata process sends is untrusted: the learner's code shares that process and can send
+ * messages of its own. The test process uses these messages for what only the kata process can know
+ * (how a call ended, listener counts); the kernel and the wire decide the rest.
+ */
+
+/** A value as it crosses the channel. */
+export type Encoded =
+  | { k: 'undefined' }
+  | { k: 'null' }
+  | { k: 'boolean'; v: boolean }
+  /** As String(n), so that NaN, -0 and Infinity survive JSON. */
+  | { k: 'number'; v: string }
+  | { k: 'string'; v: string }
+  | { k: 'bigint'; v: string }
+  | { k: 'symbol'; v: string }
+  /** A Buffer or typed array: its bytes, and where they sit in the ArrayBuffer behind them. */
+  | { k: 'bytes'; type: string; base64: string; offset: number; backing: number }
+  | { k: 'array'; items: Encoded[] }
+  | { k: 'object'; className: string; entries: [string, Encoded][] }
+  | { k: 'error'; error: ErrorFacts }
+  | { k: 'handle'; id: number; facts: HandleFacts }
+  | { k: 'function'; name: string }
+  | { k: 'promise' }
+  /** Anything else, or what lies past the depth limit: util.inspect's text. */
+  | { k: 'other'; text: string }
+
+export interface ErrorFacts {
+  name: string
+  message: string
+  code?: string
+  syscall?: string
+  errno?: number
+  address?: string
+  port?: number
+  /** With source-mapped frames: the learner's own .ts lines. */
+  stack?: string
+}
+
+export interface Endpoint {
+  address: string
+  port: number
+  family?: string
+}
+
+/** Listener counts by event name, as emitter.listenerCount() gives them. */
+export type ListenerCounts = Record<string, number>
+
+export type HandleFacts = ServerFacts | SocketFacts | UdpSocketFacts | ObjectFacts
+
+export interface ServerFacts {
+  type: 'net.Server'
+  listening: boolean
+  /** server.address(): an endpoint, a pipe path, or null when not listening. */
+  address: Endpoint | string | null
+  maxConnections: number | null
+  listeners: ListenerCounts
+}
+
+export interface SocketFacts {
+  type: 'net.Socket'
+  destroyed: boolean
+  connecting: boolean
+  local: Endpoint | null
+  remote: Endpoint | null
+  /** socket.timeout: the idle timeout set with setTimeout(), if any. */
+  timeoutMs: number | null
+  /** The handle id of the server that accepted it, when one did. */
+  acceptedBy: number | null
+  readableEnded: boolean
+  writableEnded: boolean
+  listeners: ListenerCounts
+}
+
+export interface UdpSocketFacts {
+  type: 'dgram.Socket'
+  /** Bound and not closed. */
+  open: boolean
+  address: Endpoint | null
+  listeners: ListenerCounts
+}
+
+/** Any other object with a class of its own (an EventEmitter, say): known by its class name. */
+export interface ObjectFacts {
+  type: 'object'
+  className: string
+  text: string
+}
+
+/** What the kata process noticed while one call ran (the learner's code, through Node's own APIs). */
+export interface Observed {
+  /** Every server.listen() call, in order. */
+  listenCalls: { handle: number; port: number; host: string | null; backlog: number | null }[]
+  /** Whether a 'message' listener was added to a UDP socket: waiting for a reply. */
+  listenedForUdpMessages: boolean
+  /** The sockets this call created that were still open the moment it settled, described. */
+  openAtSettle: string[]
+}
+
+/** Something the learner's code still holds once the test has released what it owns. */
+export interface Leftover {
+  kind: 'tcp-server' | 'tcp-socket' | 'udp-socket' | 'timer' | 'interval' | 'handle'
+  /** Whether it keeps the process alive (false after unref()). */
+  ref: boolean
+  /** "a TCP server listening on 127.0.0.1:41234", "a 10 s timer" */
+  description: string
+  /** The local port, to match it with the kernel's row. */
+  localPort?: number
+  /** Where the learner's code created it (timers): "refused.ts:17". */
+  createdAt?: string
+}
+
+export type CreateRequest =
+  | { what: 'tcp-server'; host: string; backlog?: number }
+  | { what: 'tcp-connection'; host: string; port: number }
+
+export type ToKata =
+  | { type: 'load'; id: number; file: string; code: string }
+  | { type: 'call'; id: number; fn: string; args: Encoded[] }
+  | { type: 'create'; id: number; request: CreateRequest }
+  | { type: 'invoke'; id: number; handle: number; op: string; args: Encoded[] }
+  | { type: 'test-start'; id: number; stryker?: StrykerState }
+  | { type: 'release'; id: number }
+  | { type: 'flush'; id: number; mark: string }
+
+export type FromKata =
+  | { type: 'ready' }
+  | { type: 'returned'; id: number; promise: boolean }
+  | { type: 'settled'; id: number; resolved: boolean; value: Encoded; elapsedMs: number; observed: Observed }
+  | { type: 'threw'; id: number; error: Encoded }
+  | { type: 'reply'; id: number; ok: true; value: Encoded; extra?: Record<string, unknown> }
+  | { type: 'reply'; id: number; ok: false; error: ErrorFacts }
+  | { type: 'released'; id: number; leftovers: Leftover[]; stryker?: StrykerCoverage }
+  | { type: 'uncaught'; kind: 'exception' | 'rejection'; error: Encoded }
+
+/** Stryker's mutation-testing state, carried into the kata process (see stryker-bridge.ts). */
+export interface StrykerState {
+  activeMutant?: string
+  currentTestId?: string
+  hitLimit?: number
+}
+
+export interface StrykerCoverage {
+  mutantCoverage?: { static: Record<string, number>; perTest: Record<string, Record<string, number>> }
+  hitCount?: number
+}

@@ -1,0 +1,189 @@
+/**
+ * The test process's view of objects that live in the kata process: a server, a socket, a UDP socket,
+ * known by handle id, with the plain facts snapshotted the moment they crossed (when a call settled)
+ * and fresh ones on request. The learner's errors arrive as RemoteError, with their code.
+ */
+import { inspect } from 'node:util'
+import { endpoint } from '../sockets/addresses.ts'
+import type { Encoded, ErrorFacts, HandleFacts, ObjectFacts, ServerFacts, SocketFacts, UdpSocketFacts } from './protocol.ts'
+
+/** What a remote object needs of the kata process that holds it. */
+export interface HandleHost {
+  invoke(handle: number, op: string, args: unknown[]): Promise<unknown>
+}
+
+export abstract class RemoteHandle<F extends HandleFacts = HandleFacts> {
+  constructor(
+    protected readonly host: HandleHost,
+    readonly id: number,
+    /** The facts at the moment this object crossed (when the call that returned it settled). */
+    readonly facts: F,
+  ) {}
+
+  /** The facts now. */
+  async refresh(): Promise<F> {
+    return (await this.host.invoke(this.id, 'facts', [])) as F
+  }
+
+  close(): Promise<void> {
+    return this.host.invoke(this.id, 'close', []) as Promise<void>
+  }
+
+  toString(): string {
+    return describeFacts(this.facts)
+  }
+
+  [inspect.custom](): string {
+    return describeFacts(this.facts)
+  }
+}
+
+export class RemoteServer extends RemoteHandle<ServerFacts> {
+  /** The port it listened on when it crossed. */
+  get port(): number | undefined {
+    const { address } = this.facts
+    return address && typeof address === 'object' ? address.port : undefined
+  }
+}
+
+export class RemoteSocket extends RemoteHandle<SocketFacts> {
+  write(bytes: string | Uint8Array): Promise<void> {
+    return this.host.invoke(this.id, 'write', [typeof bytes === 'string' ? Buffer.from(bytes) : bytes]) as Promise<void>
+  }
+
+  end(): Promise<void> {
+    return this.host.invoke(this.id, 'end', []) as Promise<void>
+  }
+
+  /** The next `byteCount` bytes this socket receives in the kata process, waiting at most `ms`. */
+  read(byteCount: number, ms: number): Promise<Buffer> {
+    return this.host.invoke(this.id, 'read', [byteCount, ms]) as Promise<Buffer>
+  }
+}
+
+export class RemoteUdpSocket extends RemoteHandle<UdpSocketFacts> {}
+
+/** Any other object with a class of its own. */
+export class RemoteObject extends RemoteHandle<ObjectFacts> {}
+
+/** An error the learner's code rejected or threw with, as it was in the kata process. */
+export class RemoteError extends Error {
+  readonly code?: string
+  readonly syscall?: string
+  readonly errno?: number
+  readonly address?: string
+  readonly port?: number
+
+  constructor(facts: ErrorFacts) {
+    super(facts.message)
+    this.name = facts.name
+    const { code, syscall, errno, address, port } = facts
+    Object.assign(this, JSON.parse(JSON.stringify({ code, syscall, errno, address, port })))
+    if (facts.stack) this.stack = facts.stack
+  }
+}
+
+/** A value from the kata process, rebuilt: remote objects for its servers and sockets. */
+export function decode(encoded: Encoded, host: HandleHost): unknown {
+  switch (encoded.k) {
+    case 'undefined':
+      return undefined
+    case 'null':
+      return null
+    case 'boolean':
+    case 'string':
+      return encoded.v
+    case 'number':
+      return Number(encoded.v)
+    case 'bigint':
+      return BigInt(encoded.v)
+    case 'symbol':
+      return Symbol(encoded.v.replace(/^Symbol\((.*)\)$/, '$1'))
+    case 'bytes':
+      return Buffer.from(encoded.base64, 'base64')
+    case 'array':
+      return encoded.items.map((item) => decode(item, host))
+    case 'object':
+      return Object.fromEntries(encoded.entries.map(([key, value]) => [key, decode(value, host)]))
+    case 'error':
+      return new RemoteError(encoded.error)
+    case 'handle':
+      return remoteHandle(encoded.id, encoded.facts, host)
+    case 'function':
+      return new RemoteValue(`a function${encoded.name ? ` named ${encoded.name}` : ''}`)
+    case 'promise':
+      return new RemoteValue('a promise (not awaited)')
+    case 'other':
+      return new RemoteValue(encoded.text)
+  }
+}
+
+function remoteHandle(id: number, facts: HandleFacts, host: HandleHost): RemoteHandle {
+  switch (facts.type) {
+    case 'net.Server':
+      return new RemoteServer(host, id, facts)
+    case 'net.Socket':
+      return new RemoteSocket(host, id, facts)
+    case 'dgram.Socket':
+      return new RemoteUdpSocket(host, id, facts)
+    case 'object':
+      return new RemoteObject(host, id, facts)
+  }
+}
+
+/** A value that cannot be rebuilt here (a function, a promise), shown as the kata process described it. */
+export class RemoteValue {
+  constructor(readonly description: string) {}
+  [inspect.custom](): string {
+    return this.description
+  }
+}
+
+/** An argument as it crosses: bytes keep their place in a larger buffer, remote objects go by id. */
+export function encodeArgument(value: unknown): Encoded {
+  if (value instanceof RemoteHandle) return { k: 'handle', id: value.id, facts: value.facts }
+  if (value === undefined) return { k: 'undefined' }
+  if (value === null) return { k: 'null' }
+  if (typeof value === 'boolean') return { k: 'boolean', v: value }
+  if (typeof value === 'string') return { k: 'string', v: value }
+  if (typeof value === 'number') return { k: 'number', v: Object.is(value, -0) ? '-0' : String(value) }
+  if (typeof value === 'bigint') return { k: 'bigint', v: String(value) }
+  if (ArrayBuffer.isView(value)) {
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    const type = Buffer.isBuffer(value) ? 'Buffer' : value.constructor.name
+    return { k: 'bytes', type, base64: bytes.toString('base64'), offset: value.byteOffset, backing: value.buffer.byteLength }
+  }
+  if (Array.isArray(value)) return { k: 'array', items: value.map(encodeArgument) }
+  if (typeof value === 'object') return { k: 'object', className: 'Object', entries: Object.entries(value).map(([key, item]) => [key, encodeArgument(item)]) }
+  throw new Error(`an argument of type ${typeof value} cannot be sent to the kata process`)
+}
+
+/** "a server listening on 127.0.0.1:41234", "a socket connected 127.0.0.1:5000 -> 127.0.0.1:41234", ... */
+export function describeFacts(facts: HandleFacts): string {
+  switch (facts.type) {
+    case 'net.Server':
+      return `a server ${listeningStateOf(facts)}`
+    case 'net.Socket':
+      return describeSocket(facts)
+    case 'dgram.Socket':
+      return facts.address ? `a UDP socket bound to ${endpoint(facts.address.address, facts.address.port)}` : 'a UDP socket (closed or never bound)'
+    case 'object':
+      return `a ${facts.className}: ${facts.text}`
+  }
+}
+
+/** "listening on 127.0.0.1:41234", or "not listening" (yet, or any more). */
+export function listeningStateOf(facts: ServerFacts): string {
+  const { address } = facts
+  if (address === null) return 'not listening'
+  if (typeof address === 'string') return `listening on a pipe at ${address}`
+  return `listening on ${endpoint(address.address, address.port)}`
+}
+
+function describeSocket(facts: SocketFacts): string {
+  if (facts.destroyed) return 'a destroyed socket'
+  if (facts.connecting) return 'a socket still connecting'
+  const local = facts.local ? endpoint(facts.local.address, facts.local.port) : '?'
+  const remote = facts.remote ? endpoint(facts.remote.address, facts.remote.port) : '?'
+  return `a socket connected ${local} -> ${remote}`
+}

@@ -1,0 +1,163 @@
+/**
+ * The kata process's side of the channel. The learner's code runs here, in a process of its own, and
+ * this does only what the test process asks: load the kata file, call its functions, create the
+ * objects a contract takes, read plain facts, write, close, and release what the test owns. It makes
+ * no verdict; the test process does, from the kernel and the wire.
+ */
+import { Module } from 'node:module'
+import net from 'node:net'
+import { dirname } from 'node:path'
+import type { CreateRequest, Encoded, FromKata, StrykerState, ToKata } from '../protocol.ts'
+import { factsOf, objectById, own, releaseOwned } from './handles.ts'
+import { invoke } from './operations.ts'
+import { callRunningNow, observing, watchNodeApis } from './observe.ts'
+import { strykerCoverage, strykerTestStart } from './stryker.ts'
+import { Tracker } from './tracker.ts'
+import { decode, encode, errorFacts } from './values.ts'
+
+let learnerFolder = ''
+let learnerExports: Record<string, unknown> = {}
+let crashed = false
+
+const send = (message: FromKata) => process.send?.(message)
+const reply = (id: number, value: Encoded, extra?: Record<string, unknown>) => send({ type: 'reply', id, ok: true, value, extra })
+const refuse = (id: number, error: unknown) => send({ type: 'reply', id, ok: false, error: errorFacts(error) })
+
+process.setSourceMapsEnabled(true)
+void process.stdout // the runtime's own pipes exist before tracking starts, so they are never counted as the learner's
+void process.stderr
+const tracker = new Tracker((path) => learnerFolder !== '' && path.startsWith(learnerFolder), callRunningNow)
+watchNodeApis()
+
+process.on('uncaughtException', (error) => crash('exception', error))
+process.on('unhandledRejection', (reason) => crash('rejection', reason))
+process.on('disconnect', () => process.exit(0))
+process.on('message', (message: ToKata) => {
+  if (!crashed) guarded(message.id, () => dispatch(message))
+})
+send({ type: 'ready' })
+
+function guarded(id: number, body: () => void): void {
+  try {
+    body()
+  } catch (error) {
+    refuse(id, error)
+  }
+}
+
+function dispatch(message: ToKata): void {
+  switch (message.type) {
+    case 'load':
+      return load(message.id, message.file, message.code)
+    case 'call':
+      // From a microtask, as a caller's own code would be: the settle snapshot is then taken before any
+      // process.nextTick the call scheduled (listen() with a host finishes on one).
+      return queueMicrotask(() => guarded(message.id, () => call(message.id, message.fn, message.args)))
+    case 'create':
+      return void create(message.request).then((value) => reply(message.id, value.value, value.extra), (error) => refuse(message.id, error))
+    case 'invoke':
+      return void invoke(objectById(message.handle), message.op, message.args.map(decode)).then(
+        (value) => reply(message.id, encode(value)),
+        (error) => refuse(message.id, error),
+      )
+    case 'test-start':
+      return testStart(message.id, message.stryker)
+    case 'release':
+      return release(message.id)
+    case 'flush':
+      return flush(message.id, message.mark)
+  }
+}
+
+/** The learner's file, bundled by the test process into one CommonJS module with a source map to their lines. */
+function load(id: number, file: string, code: string): void {
+  learnerFolder = `${dirname(file)}/`
+  const module = new Module(file) as Module & { _compile(code: string, filename: string): void }
+  module.filename = file
+  module._compile(code, file)
+  learnerExports = module.exports as Record<string, unknown>
+  reply(id, encode(Object.keys(learnerExports)))
+}
+
+function call(id: number, name: string, encodedArgs: Encoded[]): void {
+  const fn = learnerExports[name]
+  if (typeof fn !== 'function') throw new Error(`the kata file does not export a function named ${name}()`)
+  const args = encodedArgs.map(decode)
+  const started = performance.now()
+  let outcome
+  try {
+    outcome = observing(() => fn(...args))
+  } catch (error) {
+    send({ type: 'threw', id, error: encode(error) })
+    return
+  }
+  const { observed, result } = outcome
+  const isPromise = typeof (result as PromiseLike<unknown>)?.then === 'function'
+  send({ type: 'returned', id, promise: isPromise })
+  const settled = (resolved: boolean, value: unknown) => {
+    const elapsedMs = performance.now() - started
+    observed.openAtSettle = tracker.openSocketsOf(observed)
+    send({ type: 'settled', id, resolved, value: encode(value), elapsedMs, observed })
+  }
+  Promise.resolve(result).then(
+    (value) => settled(true, value),
+    (error) => settled(false, error),
+  )
+}
+
+/** The objects a contract takes, made by the test (and so the test's): a listening server, a connected client. */
+async function create(request: CreateRequest): Promise<{ value: Encoded; extra?: Record<string, unknown> }> {
+  if (request.what === 'tcp-server') {
+    const server = net.createServer()
+    own(server)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ host: request.host, port: 0, backlog: request.backlog }, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    return { value: { k: 'handle', id: own(server), facts: factsOf(server) } }
+  }
+  const started = performance.now()
+  const socket = net.connect({ host: request.host, port: request.port })
+  own(socket)
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject)
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve()
+    })
+  })
+  return { value: { k: 'handle', id: own(socket), facts: factsOf(socket) }, extra: { connectMs: performance.now() - started } }
+}
+
+/** Writes `mark` after everything printed so far: once the test process sees it on both streams, it has it all. */
+function flush(id: number, mark: string): void {
+  process.stdout.write(mark)
+  process.stderr.write(mark)
+  reply(id, { k: 'undefined' })
+}
+
+function testStart(id: number, stryker: StrykerState | undefined): void {
+  strykerTestStart(stryker)
+  reply(id, { k: 'undefined' })
+}
+
+/** Closes what the test owns, then reports what the learner's code still holds. */
+function release(id: number): void {
+  releaseOwned((server) => tracker.acceptedBy(server))
+  send({ type: 'released', id, leftovers: tracker.leftovers(), stryker: strykerCoverage() })
+}
+
+/** A Node program would die here: say why, then die. */
+function crash(kind: 'exception' | 'rejection', error: unknown): void {
+  if (crashed) return
+  crashed = true
+  const exit = () => process.exit(70)
+  try {
+    process.send?.({ type: 'uncaught', kind, error: encode(error) } satisfies FromKata, exit)
+  } catch {
+    exit()
+  }
+}

@@ -1,0 +1,60 @@
+/** What the test may ask of an object in the kata process: its facts, and writing, reading or closing it. */
+import dgram from 'node:dgram'
+import net from 'node:net'
+import { factsOf, forceClose } from './handles.ts'
+
+type Operation = (object: object, args: unknown[]) => unknown
+
+const OPERATIONS: Record<string, Operation> = {
+  facts: (object) => factsOf(object),
+  close: (object) => forceClose(object),
+  write: (object, [bytes]) => writeAll(socketOf(object), bytes as Uint8Array),
+  end: (object) => void socketOf(object).end(),
+  read: (object, [byteCount, ms]) => readBytes(socketOf(object), byteCount as number, ms as number),
+}
+
+export async function invoke(object: object, op: string, args: unknown[]): Promise<unknown> {
+  const operation = OPERATIONS[op]
+  if (!operation) throw new Error(`unknown operation ${op}`)
+  return operation(object, args)
+}
+
+function socketOf(object: object): net.Socket {
+  if (object instanceof net.Socket) return object
+  throw new Error(`${object instanceof dgram.Socket ? 'a UDP socket' : object.constructor.name} is not a TCP socket`)
+}
+
+function writeAll(socket: net.Socket, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => socket.write(bytes, (error) => (error ? reject(error) : resolve())))
+}
+
+/** The next `byteCount` bytes the socket receives, however TCP splits them; listens only meanwhile. */
+function readBytes(socket: net.Socket, byteCount: number, ms: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let received = 0
+    const stop = () => {
+      clearTimeout(timer)
+      socket.off('data', onData).off('end', onEnd)
+    }
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk)
+      received += chunk.length
+      if (received >= byteCount) {
+        stop()
+        const all = Buffer.concat(chunks)
+        if (all.length > byteCount) socket.unshift(all.subarray(byteCount))
+        resolve(all.subarray(0, byteCount))
+      }
+    }
+    const onEnd = () => {
+      stop()
+      reject(new Error(`the other end closed the connection after ${received} of ${byteCount} bytes`))
+    }
+    const timer = setTimeout(() => {
+      stop()
+      reject(new Error(`${received} of ${byteCount} bytes arrived within ${ms} ms: ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`))
+    }, ms)
+    socket.on('data', onData).once('end', onEnd)
+  })
+}
