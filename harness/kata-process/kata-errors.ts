@@ -13,12 +13,12 @@ export function describeProblem(error: unknown): string {
 }
 
 export function describeUncaught(kind: 'exception' | 'rejection', error: unknown): string {
-  const what =
+  const how =
     kind === 'rejection'
-      ? 'a promise in your code was rejected and nothing handled it'
-      : "an error in your code went unhandled (an 'error' event with no listener, or an exception nothing caught)"
+      ? 'a promise of your code was rejected and nothing handled the rejection'
+      : "an 'error' event had no listener, or an exception nothing caught"
   return [
-    `${describeProblem(error)}: ${what}, so the kata process crashed, as any Node program would.`,
+    `${describeProblem(error)} went unhandled in your code, so the kata process crashed, as any Node program would (${how}).`,
     "Give every socket an 'error' listener before it can fail, and settle your promise from it.",
     ...learnerFrames(error),
   ].join('\n')

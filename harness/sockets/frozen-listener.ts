@@ -6,7 +6,6 @@
 import net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { closeAfterFile } from '../lifecycle/cleanup.ts'
-import { connectedClient } from './tcp-peers.ts'
 import { nextEvent } from '../lifecycle/within.ts'
 
 const FROZEN_LISTENER = `
@@ -23,6 +22,7 @@ server.listen({ host: workerData.host, port: 0, backlog: 1 }, () => {
 const LINUX_FULL_QUEUE = 2
 /** Elsewhere (macOS queues about 1.5 x backlog) keep connecting until a handshake no longer completes. */
 const PROBE_MS = 250
+const CONNECT_MS = 2000
 const MAX_CLIENTS = 10
 
 const listeners = new Map<string, Promise<{ port: number }>>()
@@ -38,20 +38,26 @@ export function listenerWithFullAcceptQueue(host: string): Promise<{ port: numbe
   return listener
 }
 
+/** A client that stays connected for the tests of the file (a test ending must not close it halfway through connecting). */
+async function queueFillingClient(host: string, port: number, ms: number, whatDidNotHappen: string): Promise<void> {
+  const client = closeAfterFile(net.connect({ host, port }))
+  try {
+    await nextEvent(client, 'connect', ms, whatDidNotHappen)
+  } catch (error) {
+    client.destroy()
+    throw error
+  }
+}
+
 async function startFrozenListener(host: string): Promise<{ port: number }> {
   const worker = closeAfterFile(new Worker(FROZEN_LISTENER, { eval: true, workerData: { host } }))
   const [port] = await nextEvent<[number]>(worker, 'message', 2000, 'the frozen helper listener never started')
   if (process.platform === 'linux') {
-    for (let i = 0; i < LINUX_FULL_QUEUE; i++) closeAfterFile(await connectedClient(host, port))
+    for (let i = 0; i < LINUX_FULL_QUEUE; i++) await queueFillingClient(host, port, CONNECT_MS, `a client filling the frozen helper listener's queue never connected`)
     return { port }
   }
   for (let i = 0; i < MAX_CLIENTS; i++) {
-    const client = closeAfterFile(net.connect({ host, port }))
-    const connected = await nextEvent(client, 'connect', PROBE_MS, 'no handshake').then(() => true, () => false)
-    if (!connected) {
-      client.destroy()
-      return { port }
-    }
+    if (!(await queueFillingClient(host, port, PROBE_MS, 'no handshake').then(() => true, () => false))) return { port }
   }
   throw new Error(`the frozen helper listener accepted ${MAX_CLIENTS} handshakes without its queue filling up`)
 }

@@ -78,6 +78,7 @@ describe('acceptOne(server)', () => {
     const { client, accepted } = await acceptNextClient(server)
     const { socket } = accepted
     expect(socket.facts.destroyed, 'the accepted socket should still be open when acceptOne() resolves').toBe(false)
+    expect(socket.facts.writableEnded, 'the accepted socket should be open for writing, not already ended (end() was called on it)').toBe(false)
     const receiving = socket.read(5, BYTES_MS)
     client.write('ping\n')
     const atServer = await receiving.catch((error: Error) => {

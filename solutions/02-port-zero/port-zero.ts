@@ -3,7 +3,8 @@ import net from 'node:net'
 /**
  * Starts a TCP server on `host`, on a port the operating system chooses.
  *
- * Resolves once the server is listening, with the server and the port the OS gave it.
+ * Resolves once the server is listening, with the server and the port the OS gave it. Rejects with
+ * the error the listen failed with (EADDRNOTAVAIL, ...), leaving nothing open.
  */
 export function listenOnAnyPort(host: string): Promise<{ server: net.Server; port: number }> {
   return new Promise((resolve, reject) => {

@@ -24,8 +24,17 @@ function socketOf(object: object): net.Socket {
   throw new Error(`${object instanceof dgram.Socket ? 'a UDP socket' : object.constructor.name} is not a TCP socket`)
 }
 
+/** Writes for the test; an error is the test's to report, so it never reaches the socket's own 'error' listeners as unhandled. */
 function writeAll(socket: net.Socket, bytes: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => socket.write(bytes, (error) => (error ? reject(error) : resolve())))
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error)
+    socket.once('error', onError)
+    socket.write(bytes, (error) => {
+      socket.off('error', onError)
+      if (error) reject(error)
+      else resolve()
+    })
+  })
 }
 
 /** The next `byteCount` bytes the socket receives, however TCP splits them; listens only meanwhile. */
@@ -35,7 +44,11 @@ function readBytes(socket: net.Socket, byteCount: number, ms: number): Promise<B
     let received = 0
     const stop = () => {
       clearTimeout(timer)
-      socket.off('data', onData).off('end', onEnd)
+      socket.off('data', onData).off('end', onEnd).off('error', onError)
+    }
+    const onError = (error: Error) => {
+      stop()
+      reject(error)
     }
     const onData = (chunk: Buffer) => {
       chunks.push(chunk)
@@ -55,6 +68,6 @@ function readBytes(socket: net.Socket, byteCount: number, ms: number): Promise<B
       stop()
       reject(new Error(`${received} of ${byteCount} bytes arrived within ${ms} ms: ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`))
     }, ms)
-    socket.on('data', onData).once('end', onEnd)
+    socket.on('data', onData).once('end', onEnd).once('error', onError)
   })
 }
