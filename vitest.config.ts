@@ -1,27 +1,33 @@
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
-import { kataImplementation } from './harness/kata-implementation.ts'
+import { learnerFileTrigger } from './harness/kata-process/learner-file-trigger.ts'
+import { testRealmGuard } from './harness/kata-process/test-realm-guard.ts'
 import { implementationRoot, testsRoot } from './harness/paths.ts'
 
 const tests = testsRoot()
-const implementation = implementationRoot()
 
 export default defineConfig({
-  plugins: [kataImplementation(tests, implementation)],
+  plugins: [testRealmGuard(tests)],
   // Kata tests import the harness as #harness/..., wherever they live (an instructor's --tests folder too).
   resolve: { alias: [{ find: /^#harness\//, replacement: fileURLToPath(new URL('./harness/', import.meta.url)) }] },
   test: {
     pool: 'threads',
     // Socket tests mostly wait on the kernel, so every core gets a worker (Vitest's default leaves one idle).
     maxWorkers: Math.max(2, availableParallelism()),
+    // The tests reach the learner's files through the kata process, not by import: in watch mode
+    // (npm run ui) a saved kata file re-runs its kata's tests by this rule.
+    watchTriggerPatterns: [learnerFileTrigger(implementationRoot(), tests)],
     projects: [
       {
         extends: true,
         test: {
           name: 'katas',
           root: tests,
-          include: ['*/*.test.ts'], isolate: false,
+          include: ['*/*.test.ts'],
+          // The learner's code runs in kata processes, never in the test worker: there is nothing of it to
+          // keep apart between test files, and a worker that keeps its modules saves about a second a run.
+          isolate: false,
           setupFiles: [fileURLToPath(new URL('./harness/lifecycle/socket-test-setup.ts', import.meta.url))],
         },
       },

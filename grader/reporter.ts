@@ -1,23 +1,21 @@
 /**
  * The grader's Vitest reporter: appends one JSON line per event to the file KATA_EVENTS_FILE names,
  * as it happens, so a run killed on timeout still tells which tests finished and which one was
- * running. It runs in Vitest's main process; the code under test runs in workers and cannot block it.
- * Lines are signed (see events.ts) so that the code under test cannot forge them.
+ * running. It runs in Vitest's main process; the code under test runs in kata processes of its own
+ * (as another user, under the grader) and can neither block nor reach it. Lines are signed (see
+ * events.ts), so that nothing else can append lines that pass for the reporter's.
  */
 import { appendFileSync, readFileSync, rmSync } from 'node:fs'
-import type { UserConsoleLog } from 'vitest'
 import type { Reporter, TestCase, TestModule } from 'vitest/node'
 import { kataOfTestFile } from '../harness/katas.ts'
 import { signLine, type RunEvent } from './events.ts'
 
-/** How much of one test's console output is kept. */
+/** How much of what the learner's code printed during one test is kept. */
 const CONSOLE_CAP = 2048
 
 export default class GradingReporter implements Reporter {
   private readonly file = process.env.KATA_EVENTS_FILE
   private readonly key = takeKey()
-  /** Console output by test id: Vitest reports it before the test's own events. */
-  private readonly printed = new Map<string, string>()
 
   private emit(event: RunEvent): void {
     if (this.file) appendFileSync(this.file, `${signLine(event, this.key)}\n`)
@@ -36,20 +34,13 @@ export default class GradingReporter implements Reporter {
     const message = result.state === 'failed' ? result.errors.map((error) => error.message).join('\n') : undefined
     const note = result.state === 'skipped' ? result.note : undefined
     const state = result.state === 'passed' || result.state === 'failed' ? result.state : 'skipped'
-    const console = this.printed.get(test.id)
-    this.printed.delete(test.id)
+    const console = test.meta().kataOutput?.slice(0, CONSOLE_CAP)
     this.emit({ type: 'test', kata: kataOf(test.module), name: test.fullName, state, message, note, console })
   }
 
   onTestModuleEnd(module: TestModule): void {
     const errors = module.errors().map((error) => error.message)
     this.emit({ type: 'kata-end', kata: kataOf(module), errors })
-  }
-
-  onUserConsoleLog(log: UserConsoleLog): void {
-    if (!log.taskId) return
-    const kept = this.printed.get(log.taskId) ?? ''
-    if (kept.length < CONSOLE_CAP) this.printed.set(log.taskId, kept + log.content.slice(0, CONSOLE_CAP - kept.length))
   }
 
   onTestRunEnd(_modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {

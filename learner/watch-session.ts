@@ -177,6 +177,7 @@ export class WatchSession {
     clearTimeout(this.saveTimer)
     if (this.io.input.isTTY) this.io.input.setRawMode(false)
     this.io.input.pause()
+    await this.runner.cancel() // q quits now, even while a kata's tests wait out their bounds
     await this.running.catch(() => {})
     await this.runner.close()
     this.io.output.write('\nStopped watching.\n')

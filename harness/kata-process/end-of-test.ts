@@ -43,8 +43,8 @@ export async function endTest(kata: KataUnderTest<unknown>, failed: boolean): Pr
   const output = await process.takeOutput()
   const leaks = await leftBehind(process, released.leftovers)
   const problems = leaks.length > 0 && !failed ? [describeLeaks(leaks)] : []
-  const uncaught = process.takeUncaught()
-  if (uncaught) problems.unshift(uncaught)
+  const ended = process.takeEndReason()
+  if (ended) problems.unshift(ended)
   if (leaks.length > 0 || !process.alive) await kata.retire()
   return { problems, output }
 }
@@ -52,7 +52,7 @@ export async function endTest(kata: KataUnderTest<unknown>, failed: boolean): Pr
 /** A kata process that crashed, ended or is stuck in the learner's code: say why (once), and replace it. */
 async function endStopped(kata: KataUnderTest<unknown>, process: KataProcess): Promise<EndOfTest> {
   const output = await process.takeOutput()
-  const reason = process.takeUncaught() ?? process.endedWithoutReason()
+  const reason = process.takeEndReason()
   await kata.retire()
   return { problems: reason ? [reason] : [], output }
 }

@@ -7,7 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { HarnessError } from '../lifecycle/harness-error.ts'
-import { formatDuration } from '../lifecycle/within.ts'
+import { sleep } from '../lifecycle/within.ts'
 import { socketInodesOf, socketsOwnedBy, type KernelSocket, type Protocol, type SocketOwner } from '../kernel/proc-net.ts'
 import { describeProblem, describeUncaught } from './kata-errors.ts'
 import { OutputCapture } from './output.ts'
@@ -56,7 +56,6 @@ export class KataProcess implements HandleHost {
   private exitInfo: { code: number | null; signal: string | null } | undefined
   /** The unhandled error that ended the process, told to the learner once. */
   private uncaught: { kind: 'exception' | 'rejection'; error: unknown } | undefined
-  private uncaughtReported = false
   private frozen = false
   /** Set when a call found the process stuck in the learner's code: it is killed at the end of the test. */
   stuck = false
@@ -73,11 +72,15 @@ export class KataProcess implements HandleHost {
       ...(options.identity && !hasSetpriv() ? options.identity : {}),
     })
     this.output = new OutputCapture([this.child.stdout!, this.child.stderr!])
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
-      this.exitInfo = { code, signal }
-      this.failPending()
-      resolve()
-    }))
+    const exit = new Promise<void>((resolve) =>
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal }
+        resolve()
+      }),
+    )
+    // The channel's last messages (an unhandled error's report) may still be on their way when 'exit' comes.
+    const disconnected = new Promise<void>((resolve) => (this.child.connected ? this.child.once('disconnect', resolve) : resolve()))
+    this.exited = Promise.all([exit, disconnected]).then(() => this.failPending())
     this.child.on('error', () => {}) // a failed spawn ends in 'exit' too
     this.child.on('message', (message: FromKata) => this.receive(message))
     this.ready = new Promise((resolve, reject) => {
@@ -85,7 +88,7 @@ export class KataProcess implements HandleHost {
         this.channelInodes = socketInodesOf(this.pid) ?? new Set()
         resolve()
       }
-      this.exited.then(() => reject(new KataProcessError(`the kata process ended as it started (${this.exitText()})${this.stderrHint()}`)))
+      this.exited.then(() => reject(new KataProcessError(`the kata process ended as it started: ${this.takeEndReason() ?? 'no reason given'}`)))
     })
     runtime.then(
       ({ file, code }) => this.alive && this.child.send({ file, code }),
@@ -179,7 +182,7 @@ export class KataProcess implements HandleHost {
       const mark = `\u001fkata-output-mark-${this.nextId}\u001f`
       const arrived = this.output.markArrived(mark)
       await this.request({ type: 'flush', id: 0, mark }).catch(() => {})
-      await Promise.race([arrived, this.exited])
+      await Promise.race([arrived, this.exited, sleep(OUTPUT_MARK_MS)])
     }
     return this.output.take()
   }
@@ -206,19 +209,24 @@ export class KataProcess implements HandleHost {
     }
   }
 
-  /** The unhandled error that ended the process, the first time it is asked for. */
-  takeUncaught(): string | undefined {
-    if (!this.uncaught || this.uncaughtReported) return undefined
-    this.uncaughtReported = true
-    return describeUncaught(this.uncaught.kind, this.uncaught.error)
+  /**
+   * Why the process ended (an unhandled error of the learner's, process.exit(), a signal), the first
+   * time it is asked: a pending call, or else the end of the test, tells the learner once.
+   */
+  takeEndReason(): string | undefined {
+    if (this.endReported || (this.alive && !this.uncaught) || this.killedByUs) return undefined
+    this.endReported = true
+    if (this.uncaught) return describeUncaught(this.uncaught.kind, this.uncaught.error)
+    const printed = this.output.tail(8)
+    const said = printed ? `; it printed:\n${printed}` : ''
+    if (this.exitInfo?.signal) {
+      const outOfMemory = /out of memory|allocation failed|heap limit/i.test(printed) ? ': it ran out of memory' : ''
+      return `the kata process was killed by ${this.exitInfo.signal} while the test ran${outOfMemory}${said}`
+    }
+    return `the kata process exited (exit code ${this.exitInfo?.code}) while the test ran: does your code call process.exit()?${said}`
   }
 
-  /** How the process ended, when it ended without an unhandled error of the learner's to say why. */
-  endedWithoutReason(): string | undefined {
-    if (this.alive || this.uncaught || this.killedByUs) return undefined
-    return `the kata process ended while the test ran (${this.exitText()}): does your code call process.exit()?`
-  }
-
+  private endReported = false
   private killedByUs = false
 
   async kill(): Promise<void> {
@@ -272,24 +280,13 @@ export class KataProcess implements HandleHost {
   }
 
   private endedError(): KataProcessError {
-    if (this.uncaught && !this.uncaughtReported) {
-      this.uncaughtReported = true
-      return new KataProcessError(describeUncaught(this.uncaught.kind, this.uncaught.error))
-    }
     if (this.killedByUs) return new KataProcessError('the kata process was stopped by the test harness')
-    return new KataProcessError(`the kata process ended (${this.exitText()}): does your code call process.exit()?${this.stderrHint()}`)
-  }
-
-  private exitText(): string {
-    if (!this.exitInfo) return 'still running'
-    return this.exitInfo.signal ? `killed by ${this.exitInfo.signal}` : `exit code ${this.exitInfo.code}`
-  }
-
-  private stderrHint(): string {
-    const printed = this.output.take().trim()
-    return printed ? `; it printed:\n${printed.split('\n').slice(-8).join('\n')}` : ''
+    return new KataProcessError(this.takeEndReason() ?? 'the kata process has ended (see the first test that failed with it)')
   }
 }
+
+/** How long the output marks may take to come through once the process has written them. */
+const OUTPUT_MARK_MS = 1000
 
 /** USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100
@@ -329,11 +326,4 @@ function thrownByLearner(error: unknown): Error {
 /** The learner's function threw synchronously (the stubs do: "Not implemented yet"). */
 export class KataThrew extends HarnessError {
   override name = 'Error'
-}
-
-export function deadlineNote(cpuBefore: number | undefined, cpuAfter: number | undefined, elapsedMs: number): { busy: boolean; text: string } {
-  if (cpuBefore === undefined || cpuAfter === undefined) return { busy: false, text: '' }
-  const used = cpuAfter - cpuBefore
-  const busy = used >= elapsedMs * 0.5
-  return { busy, text: `${formatDuration(used)} of CPU in those ${formatDuration(elapsedMs)}` }
 }

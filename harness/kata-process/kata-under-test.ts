@@ -19,6 +19,7 @@ import { HarnessError, isHarnessError } from '../lifecycle/harness-error.ts'
 import type { Explainable } from '../lifecycle/within.ts'
 import { implementationRoot } from '../paths.ts'
 import { bundle, runtimeBundle, type Bundle } from './bundle.ts'
+import { endlessLoopWatch } from './endless-loop.ts'
 import { whyStillPending } from './kata-errors.ts'
 import { KataProcess, KataProcessError, type CallSettlement } from './kata-process.ts'
 import type { Observed } from './protocol.ts'
@@ -79,7 +80,8 @@ export class KataCall<T> implements PromiseLike<T>, Explainable {
       this.process = process
       this.cpuAtStart = process.cpuMs()
       void call.returned.then(() => (this.returned = true))
-      return call.settled.then(toSettlement<T>)
+      const { looping, stop } = endlessLoopWatch(process, label, Promise.race([call.returned, call.settled]))
+      return Promise.race([call.settled, looping]).then(toSettlement<T>).finally(stop)
     })
     this.settlement.catch(() => {}) // a harness error reaches whoever awaits the call
     const returned = started.then(({ call }) => Promise.race([call.returned, call.settled]).then(() => {}))

@@ -30,6 +30,11 @@ export class OutputCapture {
     })
   }
 
+  /** The last `lines` lines kept so far, without taking them. */
+  tail(lines: number): string {
+    return [this.kept, ...this.pending.values()].join('').trim().split('\n').slice(-lines).join('\n')
+  }
+
   /** The output since the last take, with a note of how much was cut. */
   take(): string {
     for (const [stream, text] of this.pending) {

@@ -65,3 +65,21 @@ test('a finished kata is one line; a kata that could not load says why', () => {
     '✘ 01-bind  could not run: SyntaxError: Unexpected token (3:12)',
   )
 })
+
+test("what the learner's code printed is shown under the test that ran it, capped", () => {
+  const printed = Array.from({ length: 15 }, (_, i) => `line ${i + 1}`).join('\n')
+  const inProgress: KataRun = {
+    kata,
+    tests: [
+      { name: 'resolves with a server', state: 'passed', printed: 'listening!\n' },
+      { name: 'rejects', state: 'failed', message: 'nope', failure: { summary: 'nope' }, printed },
+    ],
+  }
+  const text = plain(formatKataReport(inProgress, context))
+  expect(text).toContain('    ✔ resolves with a server\n      │ listening!\n    ✘ rejects\n      │ line 1\n')
+  expect(text).toContain('      │ line 12\n      │ … 3 more lines')
+  const done: KataRun = { kata, tests: [{ name: 'resolves with a server', state: 'passed', printed: 'listening!\n' }] }
+  expect(plain(formatKataReport(done, context))).toBe(
+    '✔ 01-bind  all 1 tests pass\n    your code printed, in "resolves with a server":\n      │ listening!',
+  )
+})

@@ -25,7 +25,7 @@ export function formatKataReport(run: KataRun, context: ReportContext): string {
   const skipped = skippedNote(run.tests)
   switch (state.kind) {
     case 'done':
-      return `${green('✔')} ${name}  all ${state.total} tests pass${skipped}`
+      return [`${green('✔')} ${name}  all ${state.total} tests pass${skipped}`, ...run.tests.filter((test) => test.printed).map(printedBy)].join('\n')
     case 'not-started': {
       const stub = run.tests.find((test) => isNotImplemented(test.message))?.message ?? ''
       const todo = stub.replace(/^Error: /, '').replace(`${NOT_IMPLEMENTED}: `, '')
@@ -36,7 +36,7 @@ export function formatKataReport(run: KataRun, context: ReportContext): string {
     case 'in-progress':
       return [
         `${yellow('◐')} ${name}  ${state.passing} of ${state.total} tests pass${skipped}`,
-        ...run.tests.filter((test) => test.state !== 'skipped').map(testLine),
+        ...run.tests.filter((test) => test.state !== 'skipped').flatMap((test) => [testLine(test), ...(test.printed ? [printedLines(test.printed)] : [])]),
         '',
         firstFailure(run.tests.find((test) => test.state === 'failed')!, context),
       ].join('\n')
@@ -45,6 +45,21 @@ export function formatKataReport(run: KataRun, context: ReportContext): string {
 
 function testLine(test: TestOutcome): string {
   return test.state === 'passed' ? `    ${green('✔')} ${dim(test.name)}` : `    ${red('✘')} ${test.name}`
+}
+
+/** At most this many lines of what one test's run printed are shown. */
+const MAX_PRINTED_LINES = 12
+
+/** What the learner's code printed during a test, under that test, marked as theirs. */
+function printedLines(printed: string): string {
+  const lines = printed.replace(/\n$/, '').split('\n')
+  const shown = lines.slice(0, MAX_PRINTED_LINES).map((line) => `      ${dim('│')} ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`)
+  if (lines.length > MAX_PRINTED_LINES) shown.push(`      ${dim(`│ … ${lines.length - MAX_PRINTED_LINES} more lines`)}`)
+  return shown.join('\n')
+}
+
+function printedBy(test: TestOutcome): string {
+  return `    ${dim(`your code printed, in "${test.name}":`)}\n${printedLines(test.printed!)}`
 }
 
 function firstFailure(test: TestOutcome, context: ReportContext): string {

@@ -15,12 +15,13 @@ export function kataRunOf(module: TestModule, cwd: string): KataRun | undefined 
 
 function outcomeOf(test: TestCase, implementationFile: string, cwd: string): TestOutcome {
   const result = test.result()
+  const { kataOutput: printed, kernelView } = test.meta()
   if (result.state === 'skipped') return { name: test.name, state: 'skipped', skipNote: result.note }
-  if (result.state !== 'failed') return { name: test.name, state: result.state === 'passed' ? 'passed' : 'skipped' }
+  if (result.state !== 'failed') return { name: test.name, state: result.state === 'passed' ? 'passed' : 'skipped', printed }
   const [error] = result.errors
   const failure = error ? failureOf(error, implementationFile, cwd) : undefined
-  if (failure) failure.kernelView = test.meta().kernelView
-  return { name: test.name, state: 'failed', message: error?.message, failure }
+  if (failure) failure.kernelView = kernelView
+  return { name: test.name, state: 'failed', message: error?.message, failure, printed }
 }
 
 /** An assertion with a message reads "<what went wrong>: expected X to be Y"; the first part is the test's own words. */

@@ -16,6 +16,8 @@ export interface TestOutcome {
   skipNote?: string
   /** What a failure looked like, for failures that teach. */
   failure?: FailureDetails
+  /** What the learner's code printed while the test ran (console.log, stdout, stderr). */
+  printed?: string
 }
 
 export interface FailureDetails {

@@ -26,6 +26,9 @@ const refuse = (id: number, error: unknown) => send({ type: 'reply', id, ok: fal
 process.setSourceMapsEnabled(true)
 void process.stdout // the runtime's own pipes exist before tracking starts, so they are never counted as the learner's
 void process.stderr
+// One stream for both, so that what the learner prints keeps its order (two pipes would interleave at random).
+const writeStderr = process.stderr.write.bind(process.stderr)
+process.stderr.write = process.stdout.write.bind(process.stdout) as typeof process.stderr.write
 const tracker = new Tracker((path) => learnerFolder !== '' && path.startsWith(learnerFolder), callRunningNow)
 watchNodeApis()
 
@@ -135,7 +138,7 @@ async function create(request: CreateRequest): Promise<{ value: Encoded; extra?:
 /** Writes `mark` after everything printed so far: once the test process sees it on both streams, it has it all. */
 function flush(id: number, mark: string): void {
   process.stdout.write(mark)
-  process.stderr.write(mark)
+  writeStderr(mark) // what reaches stderr by itself (Node's own warnings) comes before this
   reply(id, { k: 'undefined' })
 }
 

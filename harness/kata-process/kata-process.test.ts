@@ -1,0 +1,171 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, describe, expect, test } from 'vitest'
+import { procNetUnavailable } from '../kernel/proc-net.ts'
+import { within } from '../lifecycle/within.ts'
+import { bundle, runtimeBundle } from './bundle.ts'
+import { KataCall } from './kata-under-test.ts'
+import { KataProcess, KataProcessError, KataThrew } from './kata-process.ts'
+import { RemoteError, RemoteServer } from './remote.ts'
+
+const folder = await mkdtemp(join(tmpdir(), 'kata-process-test-'))
+const running: KataProcess[] = []
+afterEach(async () => void (await Promise.all(running.splice(0).map((process) => process.kill()))))
+afterAll(() => rm(folder, { recursive: true, force: true }))
+
+/** A kata process with `source` loaded as its kata file. */
+async function kataProcessWith(source: string, options: ConstructorParameters<typeof KataProcess>[1] = {}): Promise<KataProcess> {
+  const file = join(folder, `kata-${running.length}-${Math.random().toString(36).slice(2)}.ts`)
+  await writeFile(file, source)
+  const bundled = await bundle(file)
+  if ('error' in bundled) throw new Error(bundled.error)
+  const process = new KataProcess(runtimeBundle(), options)
+  running.push(process)
+  await process.ready
+  await process.load(file, bundled.code)
+  return process
+}
+
+function call<T>(process: KataProcess, fn: string, ...args: unknown[]): KataCall<T> {
+  return new KataCall<T>(fn, Promise.resolve({ process, call: process.call(fn, args) }))
+}
+
+describe('the kata process', () => {
+  test("runs the learner's function there: its server stays there, known by id, with its facts", async () => {
+    const kata = await kataProcessWith(`
+      import net from 'node:net'
+      export function listen(host: string): Promise<net.Server> {
+        return new Promise((resolve) => { const server = net.createServer(); server.listen(0, host, () => resolve(server)) })
+      }`)
+    const server = await call<RemoteServer>(kata, 'listen', '127.0.0.1')
+    expect(server).toBeInstanceOf(RemoteServer)
+    expect(server.facts).toMatchObject({ type: 'net.Server', listening: true, address: { address: '127.0.0.1' } })
+    const client = net.connect(server.port!, '127.0.0.1')
+    await within(2000, 'no connection', new Promise((resolve, reject) => client.once('connect', resolve).once('error', reject)))
+    client.destroy()
+    expect((await kata.release()).leftovers, 'what the test owns is closed on release').toEqual([])
+  })
+
+  test('a rejection arrives as a RemoteError with its code; a synchronous throw as the error itself, its lines mapped to the .ts file', async () => {
+    const kata = await kataProcessWith(`
+      export function refuse(): Promise<never> {
+        return Promise.reject(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' }))
+      }
+      export function stub(): never {
+        throw new Error('Not implemented yet: write stub()')
+      }`)
+    const rejected = await call(kata, 'refuse').then(() => undefined, (error: unknown) => error)
+    expect(rejected).toBeInstanceOf(RemoteError)
+    expect(rejected).toMatchObject({ code: 'EADDRINUSE', message: 'listen EADDRINUSE' })
+    const thrown = await call(kata, 'stub').then(() => undefined, (error: unknown) => error)
+    expect(thrown).toBeInstanceOf(KataThrew)
+    expect((thrown as Error).message).toBe('Not implemented yet: write stub()')
+    expect((thrown as Error).stack).toMatch(/kata-\d+-\w+\.ts:6:15/)
+  })
+
+  test("an 'error' event nobody handles crashes it, and the call says so, code first", async () => {
+    const kata = await kataProcessWith(`
+      import net from 'node:net'
+      export function connect(port: number): Promise<void> {
+        net.connect(port, '127.0.0.1')
+        return new Promise(() => {})
+      }`)
+    const closed = net.createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as net.AddressInfo).port
+    await new Promise((resolve) => closed.close(resolve))
+    const error = await call(kata, 'connect', port).then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(KataProcessError)
+    expect((error as Error).message).toMatch(/^ECONNREFUSED \(connect ECONNREFUSED 127\.0\.0\.1:\d+\) went unhandled in your code, so the kata process crashed/)
+  })
+
+  test('process.exit() ends it, and the call says so', async () => {
+    const kata = await kataProcessWith(`export function quit(): void { process.exit(3) }`)
+    await expect(call(kata, 'quit')).rejects.toThrow('the kata process exited (exit code 3) while the test ran: does your code call process.exit()?')
+  })
+
+  test('an endless loop is named within about a second, and its process marked stuck', async () => {
+    const kata = await kataProcessWith(`export function spin(): void { for (;;) {} }`)
+    const started = performance.now()
+    await expect(call(kata, 'spin')).rejects.toThrow(/spin\(\) never returned: your code kept the CPU busy .* in an endless loop/)
+    expect(performance.now() - started).toBeLessThan(5000)
+    expect(kata.stuck).toBe(true)
+  })
+
+  test('what it prints is kept, in order, for the test that asks', async () => {
+    const kata = await kataProcessWith(`export function chat(): void { console.log('one'); console.error('two'); process.stdout.write('three\\n') }`)
+    await call(kata, 'chat')
+    expect(await kata.takeOutput()).toBe('one\ntwo\nthree\n')
+    expect(await kata.takeOutput()).toBe('')
+  })
+
+  test('after release, what the learner left behind is named: a pending timer with its line, an unref()d server', async (context) => {
+    if (procNetUnavailable()) context.skip(procNetUnavailable()!)
+    const kata = await kataProcessWith(`
+      import net from 'node:net'
+      export function leak(): Promise<number> {
+        setTimeout(() => {}, 10_000)
+        return new Promise((resolve) => {
+          const server = net.createServer().listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port))
+          server.unref()
+        })
+      }`)
+    const port = await call<number>(kata, 'leak')
+    const { leftovers } = await kata.release()
+    expect(leftovers).toEqual([
+      expect.objectContaining({ kind: 'timer', ref: true, createdAt: expect.stringMatching(/\.ts:4$/) }),
+      expect.objectContaining({ kind: 'tcp-server', ref: false, localPort: port, description: `a TCP server listening on 127.0.0.1:${port}` }),
+    ])
+    expect(kata.sockets('tcp').map((row) => `${row.state} ${row.localPort}`)).toEqual([`LISTEN ${port}`])
+  })
+})
+
+describe("the learner's code cannot reach the test process", () => {
+  test('globalThis, process.getBuiltinModule, createRequire, node:vm and worker ports all reach only the kata process', async () => {
+    const kata = await kataProcessWith(`
+      import { createRequire } from 'node:module'
+      import vm from 'node:vm'
+      export function attack(): Record<string, unknown> {
+        const g = globalThis as any
+        g.__kata_was_here__ = true
+        const threads = process.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined
+        let vitest: string
+        try { createRequire(process.cwd() + '/')('vitest'); vitest = 'loaded' } catch (error) { vitest = (error as NodeJS.ErrnoException).code ?? 'failed' }
+        const realm = vm.runInThisContext('this') === globalThis
+        return {
+          isMainThread: threads?.isMainThread,
+          parentPort: threads?.parentPort === null,
+          workerInGlobals: Object.keys(g).filter((key) => /vitest|jest|chai|expect/i.test(key)),
+          vitest,
+          realm,
+          pid: process.pid,
+        }
+      }`)
+    const seen = await call<Record<string, unknown>>(kata, 'attack')
+    expect(seen).toMatchObject({ isMainThread: true, parentPort: true, workerInGlobals: [], realm: true })
+    expect(seen.pid, 'another process').not.toBe(process.pid)
+    expect((globalThis as Record<string, unknown>).__kata_was_here__, "the test's globalThis is untouched").toBeUndefined()
+  })
+
+  test.runIf(process.getuid?.() === 0 && process.platform === 'linux')(
+    "as an identity of its own, it reads neither the test process's memory and environment nor its private files",
+    async () => {
+      const secret = join(folder, 'secret.key')
+      await writeFile(secret, 'not for the kata process', { mode: 0o600 })
+      const kata = await kataProcessWith(
+        `
+        import { readFileSync } from 'node:fs'
+        export function snoop(testPid: number, secret: string): Record<string, string> {
+          const tryRead = (path: string) => { try { readFileSync(path); return 'read' } catch (error) { return (error as NodeJS.ErrnoException).code ?? 'failed' } }
+          return { environ: tryRead('/proc/' + testPid + '/environ'), mem: tryRead('/proc/' + testPid + '/mem'), secret: tryRead(secret), uid: String(process.getuid?.()) }
+        }`,
+        { identity: { uid: 65534, gid: 65534 } },
+      )
+      const seen = await call<Record<string, string>>(kata, 'snoop', process.pid, secret)
+      expect(seen).toEqual({ environ: 'EACCES', mem: 'EACCES', secret: 'EACCES', uid: '65534' })
+      expect(await readFile(secret, 'utf8')).toBe('not for the kata process')
+    },
+  )
+})
