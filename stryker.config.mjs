@@ -1,0 +1,25 @@
+// Mutation testing of solutions/ against the kata tests: run it with `npm run mutate` (tools/mutate.ts),
+// which runs Stryker on a pinned Node 24 and checks the survivors against tools/mutation/equivalent-mutants.json.
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: {
+    // The katas project alone, with KATA_IMPL set to the sandbox's solutions/.
+    configFile: 'tools/mutation/vitest.config.ts',
+    // The tests never import the solutions: each kata file runs in a kata process, bundled by the harness.
+    related: false,
+  },
+  mutate: ['solutions/**/*.ts'],
+  // Coverage crosses from the kata process to the test worker (harness/kata-process/stryker-bridge.ts).
+  coverageAnalysis: 'perTest',
+  // Kept out of the sandbox copies: Node binaries, reports, and what the grader and learner tools leave behind.
+  ignorePatterns: ['.cache', 'reports', '.artifacts', '.socket-katas', '*.log'],
+  reporters: ['json', 'html', 'progress-append-only'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  // The machine has 2 cores and the tests wait on the kernel: one test runner per core.
+  concurrency: 2,
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+}
