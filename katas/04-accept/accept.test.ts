@@ -2,9 +2,9 @@ import type net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
 import { listeningStateOf, RemoteServer, RemoteSocket } from '#harness/kata-process/remote.ts'
-import { listenersOn } from '#harness/kernel/proc-net.ts'
+import { listenersOn, procNetUnavailable, socketsOfThisProcess } from '#harness/kernel/proc-net.ts'
 import { requireAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
-import { within } from '#harness/lifecycle/within.ts'
+import { sleep, until, within } from '#harness/lifecycle/within.ts'
 import { endpoint } from '#harness/sockets/addresses.ts'
 import { connectedClient, receiveBytes } from '#harness/sockets/tcp-peers.ts'
 
@@ -24,14 +24,16 @@ async function testServerInKata(host: string): Promise<TestServer> {
 
 /**
  * Calls acceptOne(server), then connects one client of the test's to it: returns both ends (closed
- * after the test). The client can connect from another loopback address (`localAddress`).
+ * after the test). The client can connect from another loopback address (`localAddress`), and send
+ * bytes as soon as it is connected, before acceptOne() has resolved (`sendAtOnce`).
  */
-async function acceptNextClient(server: TestServer, options: { connectTo?: string; localAddress?: string } = {}) {
+async function acceptNextClient(server: TestServer, options: { connectTo?: string; localAddress?: string; sendAtOnce?: string } = {}) {
   const { connectTo = server.facts.address && typeof server.facts.address === 'object' ? server.facts.address.address : '127.0.0.1', localAddress } = options
   const accepting = acceptOne(server)
   // The client connects once acceptOne() has returned: its listener is on the server by then.
   await within(ACCEPT_MS, 'acceptOne() never returned', accepting.hasReturned)
   const client = await connectedClient(connectTo, server.port, { localAddress })
+  if (options.sendAtOnce !== undefined) client.write(options.sendAtOnce)
   const accepted = await within(ACCEPT_MS, `acceptOne() never resolved after a client connected to ${endpoint(connectTo, server.port)}`, accepting)
   expect(accepted?.socket, 'acceptOne() should resolve with { socket, remoteAddress, remotePort }, socket being the server end').toBeInstanceOf(
     RemoteSocket,
@@ -41,6 +43,18 @@ async function acceptNextClient(server: TestServer, options: { connectTo?: strin
 
 function clientEnd(client: net.Socket): string {
   return endpoint(client.localAddress!, client.localPort!)
+}
+
+/**
+ * Until the bytes the client sent have left the kernel for your kata process: the client's kernel
+ * holds none unacknowledged, and the server end's receive queue is empty. Without /proc/net, a pause.
+ */
+async function untilReadFromKernel(server: TestServer, client: net.Socket): Promise<void> {
+  if (procNetUnavailable()) return sleep(100)
+  const unacknowledged = () => socketsOfThisProcess('tcp', (socket) => socket.localPort === client.localPort)[0]?.sendQueue ?? 0
+  const queuedAtServer = async () =>
+    (await kata.sockets('tcp', (socket) => socket.localPort === server.port && socket.remotePort === client.localPort))[0]?.receiveQueue ?? 0
+  await until(BYTES_MS, `the bytes the client sent never left the kernel for your kata process`, async () => unacknowledged() === 0 && (await queuedAtServer()) === 0)
 }
 
 describe('acceptOne(server)', () => {
@@ -88,6 +102,25 @@ describe('acceptOne(server)', () => {
     await socket.write('pong\n')
     const atClient = await receiveBytes(client, 5, BYTES_MS, 'the client never received the 5 bytes written to the accepted socket')
     expect(atClient.toString(), 'bytes written to the accepted socket, as the client received them').toBe('pong\n')
+  })
+
+  test('hands the socket over untouched: what the client sent at once is still there to read, and no idle timeout is set', async () => {
+    const server = await testServerInKata('127.0.0.1')
+    const greeting = 'hello\n'
+    const { client, accepted } = await acceptNextClient(server, { sendAtOnce: greeting })
+    const { socket } = accepted
+    expect(
+      socket.facts.timeoutMs,
+      `the accepted socket had an idle timeout of ${socket.facts.timeoutMs} ms set (socket.setTimeout): the socket is the caller's now, and so are its timers`,
+    ).toBe(null)
+    await untilReadFromKernel(server, client)
+    const atServer = await socket.read(greeting.length, BYTES_MS).catch((error: Error) => {
+      throw new Error(
+        `bytes the client sent straight after connecting never reached the caller (${error.message}): your kata process had already ` +
+          "taken them from the kernel. A 'data' listener of yours (a debugging log, say) consumes what it is given; leave the reading to the caller",
+      )
+    })
+    expect(atServer.toString(), 'bytes the client sent straight after connecting, as the caller read them from the accepted socket').toBe(greeting)
   })
 
   test('leaves the server listening: the next client is accepted too', async () => {
