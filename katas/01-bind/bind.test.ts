@@ -10,7 +10,7 @@ import {
   requirePrivilegedPort,
 } from '#harness/lifecycle/requirements.ts'
 import { within } from '#harness/lifecycle/within.ts'
-import { endpoint } from '#harness/sockets/addresses.ts'
+import { endpoint, missingAddressReason } from '#harness/sockets/addresses.ts'
 import { withFreeTcpPort } from '#harness/sockets/ports.ts'
 import { connectionAttempt, testServer } from '#harness/sockets/tcp-peers.ts'
 
@@ -33,6 +33,15 @@ function bindThatMustFail(host: string, port: number, why: string) {
   return outcome(LISTEN_MS, `bind('${host}', ${port}) never settled for ${why}`, bind(host, port))
 }
 
+/** Every socket the kata process holds now, as the kernel shows it: "tcp LISTEN 127.0.0.1:41234", "tcp ESTAB 127.0.0.1:5000 -> 127.0.0.1:41234". */
+async function socketsHeld(): Promise<string[]> {
+  const rows = [...(await kata.sockets('tcp')), ...(await kata.sockets('udp'))]
+  return rows.map((row) => {
+    const local = endpoint(row.localAddress, row.localPort)
+    return `${row.protocol} ${row.state} ${local}${row.remotePort ? ` -> ${endpoint(row.remoteAddress, row.remotePort)}` : ''}`
+  })
+}
+
 describe('bind(host, port)', () => {
   test('resolves with a server listening on exactly the address and port asked for', async () => {
     const { server, port } = await bindOnAFreePort('127.0.0.1')
@@ -42,12 +51,16 @@ describe('bind(host, port)', () => {
     )
   })
 
-  test("the kernel shows your process's LISTEN socket on exactly that address and port", async (context) => {
+  test("the kernel shows your process's LISTEN socket on exactly that address and port, and no other socket", async (context) => {
     requireKernelSocketTable(context)
     const { port } = await bindOnAFreePort('127.0.0.1')
     expect(listenersOn(kata.socketOwner(), port), `your kata process's LISTEN sockets on port ${port}, as /proc/net/tcp shows them`).toEqual([
       endpoint('127.0.0.1', port),
     ])
+    expect(
+      await socketsHeld(),
+      "the sockets your kata process holds once bind() has resolved, as /proc/net shows them: bind() opens the listener and nothing else (a connection or server opened on the side stays open, unref()'d or not)",
+    ).toEqual([`tcp LISTEN ${endpoint('127.0.0.1', port)}`])
   })
 
   test('bound to 127.0.0.1, it refuses connections made to 127.0.0.2', async (context) => {
@@ -62,7 +75,7 @@ describe('bind(host, port)', () => {
     ).toBe('ECONNREFUSED')
   })
 
-  test('bound to 0.0.0.0, it accepts connections made to 127.0.0.1 and to 127.0.0.2', async (context) => {
+  test('bound to 0.0.0.0, it accepts connections made to 127.0.0.1 and to 127.0.0.2, and none over IPv6', async (context) => {
     await requireAddress(context, '127.0.0.2')
     const { port } = await bindOnAFreePort('0.0.0.0')
     for (const address of ['127.0.0.1', '127.0.0.2']) {
@@ -70,6 +83,15 @@ describe('bind(host, port)', () => {
       expect(attempt, `0.0.0.0 means every IPv4 address of this host, yet connecting to ${address}:${port} gave ${attempt}`)
         .toBe('connected')
     }
+    if (await missingAddressReason('::1')) return // no IPv6 here: nothing more to tell apart
+    const overIPv6 = await connectionAttempt('::1', port)
+    expect(
+      overIPv6,
+      `connecting to [::1]:${port} should be refused, since 0.0.0.0 covers IPv4 addresses only; it ` +
+        (overIPv6 === 'connected'
+          ? "connected: the server listens on [::], IPv6's wildcard (what listen() binds when given no host), which takes IPv4 and IPv6 clients alike"
+          : `gave ${overIPv6}`),
+    ).toBe('ECONNREFUSED')
   })
 
   test('bound to ::1, it listens on the IPv6 loopback address, and only there', async (context) => {
