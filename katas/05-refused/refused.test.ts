@@ -61,6 +61,12 @@ async function shortTimeoutFor(host: string): Promise<number> {
   return Math.max(50, Math.ceil(connectMs * 10))
 }
 
+/** The kata process's connection attempts to `port` still in SYN-SENT, as the kernel shows them: "127.0.0.1:41234 -> 127.0.0.1:5000". */
+async function connectionAttemptsTo(port: number): Promise<string[]> {
+  const trying = await kata.sockets('tcp', (socket) => socket.remotePort === port && socket.state === 'SYN-SENT')
+  return trying.map((socket) => `${endpoint(socket.localAddress, socket.localPort)} -> ${endpoint(socket.remoteAddress, port)}`)
+}
+
 describe('tryConnect(host, port, timeoutMs)', () => {
   test("a port where nothing listens: resolves with { ok: false, code: 'ECONNREFUSED' } at once", async () => {
     const port = await freeTcpPort('127.0.0.1')
@@ -133,14 +139,27 @@ describe('tryConnect(host, port, timeoutMs)', () => {
     ).toBeLessThanOrEqual(timeoutMs + LATE_MS)
   })
 
-  test('giving up abandons the attempt: the kernel holds no SYN-SENT socket to that peer', async (context) => {
+  test('giving up abandons the attempt: once timeoutMs has passed, the kernel holds no SYN-SENT socket to that peer', async (context) => {
     requireKernelSocketTable(context)
     const { port } = await listenerWithFullAcceptQueue('127.0.0.1')
-    const { result } = await attempt('127.0.0.1', port, 100, 100 + ANSWER_MS, 'tryConnect() to a peer that never answers did not give up')
+    // Long enough that twice timeoutMs (a deadline doubled, or one more attempt) is well past timeoutMs + LATE_MS.
+    const timeoutMs = 3 * LATE_MS
+    const attempting = attempt('127.0.0.1', port, timeoutMs, timeoutMs + ANSWER_MS, 'tryConnect() to a peer that never answers did not give up')
+    let gaveUp = false
+    attempting.then(() => (gaveUp = true), () => {})
+    await sleep(timeoutMs + LATE_MS)
+    const trying = await connectionAttemptsTo(port)
+    if (!gaveUp) {
+      expect(
+        trying,
+        `timeoutMs (${timeoutMs} ms) and ${LATE_MS} ms more had passed, and your kata process was still trying to connect (SYN-SENT ` +
+          'in the kernel), with tryConnect() still pending: give up once timeoutMs has passed, not later, and make no second attempt',
+      ).toEqual([])
+    }
+    const { result } = await attempting
     expect(result.ok, 'a connection the peer never answered should fail').toBe(false)
-    const stillTrying = await kata.sockets('tcp', (socket) => socket.remotePort === port && socket.state === 'SYN-SENT')
     expect(
-      stillTrying.map((socket) => `${endpoint(socket.localAddress, socket.localPort)} -> ${endpoint(socket.remoteAddress, port)}`),
+      await connectionAttemptsTo(port),
       'connection attempts your kata process still had open (SYN-SENT) when tryConnect() had given up: destroy the socket when you give up',
     ).toEqual([])
   })
