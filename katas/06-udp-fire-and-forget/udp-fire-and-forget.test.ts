@@ -128,15 +128,19 @@ describe('fireAndForget(host, port, payload)', () => {
 
   test('a Uint8Array that views part of a larger buffer sends exactly the bytes it views', async () => {
     const receiver = await udpReceiver('127.0.0.1')
-    const backing = Buffer.from('....the middle....')
-    const view = new Uint8Array(backing.buffer, backing.byteOffset + 4, 10)
+    const behind = new ArrayBuffer(18)
+    Buffer.from(behind).write('....the middle....')
+    const view = new Uint8Array(behind, 4, 10)
     const { outcome } = await send('127.0.0.1', receiver.port, view)
-    expect(outcome, `sending a 10-byte view into a ${backing.length}-byte buffer: ${describeOutcome(outcome)}`).toEqual({ resolved: true, value: 10 })
+    expect(outcome.resolved, `sending a 10-byte view into an 18-byte buffer: ${describeOutcome(outcome)}`).toBe(true)
     const datagrams = await receiver.everythingSent(ARRIVAL_MS, 'the receiver got no datagram')
     expect(
-      datagrams.map(String),
-      'what arrived for a view of bytes 4 to 13: the view has its own offset and length into the buffer behind it (byteOffset, byteLength)',
-    ).toEqual(['the middle'])
+      datagrams.map((d) => d.length),
+      'sizes of the datagrams the receiver got for a view of bytes 4 to 13 of an 18-byte ArrayBuffer: the view has its own offset and ' +
+        'length into the buffer behind it (byteOffset, byteLength), and only those bytes are the payload',
+    ).toEqual([10])
+    expect(datagrams.map(String), 'what arrived for a view of bytes 4 to 13').toEqual(['the middle'])
+    expect(outcome, 'the byte count it resolved with').toEqual({ resolved: true, value: 10 })
   })
 
   test('resolves without waiting for a reply, its socket already closed', async () => {
