@@ -4,7 +4,7 @@ import { listeningStateOf, RemoteServer } from '#harness/kata-process/remote.ts'
 import { listenersOnPort, somaxconn } from '#harness/kernel/ss.ts'
 import { describeOutcome, outcome } from '#harness/lifecycle/outcome.ts'
 import { requireAddress, requireForeignAddress, requireSs } from '#harness/lifecycle/requirements.ts'
-import { until, within } from '#harness/lifecycle/within.ts'
+import { DeadlineError, until, within } from '#harness/lifecycle/within.ts'
 import { connectWhileFrozen } from '#harness/sockets/accept-queue.ts'
 import { endpoint } from '#harness/sockets/addresses.ts'
 
@@ -51,8 +51,15 @@ function appliedBacklog(server: ListeningServer, asked: number): void {
  * them as sockets of its own, ESTAB on that port in the kernel's table.
  */
 async function untilAccepted(server: ListeningServer, count: number, ms: number, whatDidNotHappen: string): Promise<void> {
-  await until(ms, whatDidNotHappen, async () => (await kata.socketCount()) >= count + 1) // the listener, and one per connection
-  const accepted = await kata.sockets('tcp', (socket) => socket.state === 'ESTAB' && socket.localPort === server.port)
+  const acceptedNow = () => kata.sockets('tcp', (socket) => socket.state === 'ESTAB' && socket.localPort === server.port)
+  try {
+    await until(ms, whatDidNotHappen, async () => (await kata.socketCount()) >= count + 1) // the listener, and one per connection
+  } catch (error) {
+    if (!(error instanceof DeadlineError)) throw error
+    const held = (await acceptedNow()).length
+    throw new DeadlineError(`${error.message}; your kata process holds ${held} of the ${count} connections (ESTAB on port ${server.port} in /proc/net/tcp)${hintsFor(server)}`)
+  }
+  const accepted = await acceptedNow()
   expect(accepted.length, `ESTAB sockets of your kata process on port ${server.port}, as /proc/net/tcp shows them`).toBeGreaterThanOrEqual(count)
 }
 
