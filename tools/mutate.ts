@@ -39,6 +39,10 @@ async function main(): Promise<number> {
 }
 
 function judge(mutants: Mutant[], equivalents: EquivalentMutant[], took: string): number {
+  if (mutants.length === 0) {
+    console.error(red(`\nStryker made no mutants (after ${took}): the mutate patterns (stryker.config.mjs, or --mutate) match no code.`))
+    return 1
+  }
   const verdict = verdictOf(mutants, equivalents)
   const counts = countStatuses(mutants)
   console.log('')
