@@ -12,7 +12,7 @@ const katas = listKatas(katasDir)
 
 type KataSource =
   | { from: 'solution'; append?: string }
-  | { from: 'stub' }
+  | { from: 'stub'; append?: string }
   | { from: 'wrong'; name: string }
   | { from: 'text'; text: string }
 
@@ -31,6 +31,27 @@ const allCorrectBut = (overrides: Record<string, KataSource>) => ({ ...everyKata
 
 /** A kata's stub with its body replaced: still exports the contract, so only behaviour differs. */
 const stubWithBody = (body: string): KataSource => ({ from: 'text', text: body })
+
+/**
+ * Appended to each untouched stub: the ways kata code reached the test framework when it ran in the
+ * Vitest worker (its globals, its modules through getBuiltinModule, createRequire or node:vm, the
+ * worker's message port), to pass every test. In a kata process of its own, none of them reaches it.
+ */
+const REACH_THE_FRAMEWORK = `
+const reach = globalThis as any
+const builtin = (name: string) => (process as any).getBuiltinModule?.(name)
+const pass = () => ({ pass: true, message: () => '' })
+for (const attempt of [
+  () => builtin('node:module').createRequire(process.cwd() + '/')('vitest').expect.extend({ toBe: pass, toEqual: pass, toBeInstanceOf: pass }),
+  () => builtin('node:module').createRequire('/work/main/')('vitest').expect.extend({ toBe: pass, toEqual: pass }),
+  () => builtin('node:vm').runInThisContext('globalThis.__vitest_worker__').rpc.onTaskUpdate = () => {},
+  () => builtin('node:worker_threads').parentPort.postMessage({ type: 'result', state: 'pass' }),
+  () => { reach.__vitest_worker__.current.result = { state: 'pass' } },
+  () => { reach[Symbol.for('$$jest-matchers-object')].matchers.toBe = pass },
+]) {
+  try { attempt() } catch {}
+}
+`
 
 const FIXTURE_SUBMISSIONS: Record<string, FixtureSubmission> = {
   'all-correct': { katas: everyKata(solution) },
@@ -104,14 +125,18 @@ const FIXTURE_SUBMISSIONS: Record<string, FixtureSubmission> = {
   'forges-results': {
     katas: allCorrectBut({
       '01-bind': stubWithBody(
-        "import net from 'node:net'\nimport { appendFileSync } from 'node:fs'\n" +
+        "import net from 'node:net'\nimport { appendFileSync, readFileSync } from 'node:fs'\n" +
           'export function bind(host: string, port: number): Promise<net.Server> {\n' +
           "  const fake = { type: 'test', kata: '01-bind', name: 'anything', state: 'passed' }\n" +
-          "  appendFileSync(process.env.KATA_EVENTS_FILE ?? '/dev/null', `${JSON.stringify(fake)}\\n`)\n" +
+          '  // The events file is named in the test process\'s environment: look for it there, and write.\n' +
+          "  const environ = (pid: number) => { try { return readFileSync(`/proc/${pid}/environ`, 'utf8') } catch { return '' } }\n" +
+          "  const file = /KATA_EVENTS_FILE=([^\\0]+)/.exec(environ(process.ppid) + environ(1))?.[1] ?? process.env.KATA_EVENTS_FILE ?? '/dev/null'\n" +
+          "  try { appendFileSync(file, `${JSON.stringify(fake)}\\n`) } catch {}\n" +
           "  return Promise.reject(new Error('no server'))\n}\n",
       ),
     }),
   },
+  'reaches-the-framework': { katas: everyKata({ from: 'stub', append: REACH_THE_FRAMEWORK }) },
   'spawns-children': {
     katas: allCorrectBut({
       '02-port-zero': stubWithBody(
@@ -131,7 +156,7 @@ async function sourceOf(kataFolder: string, source: KataSource): Promise<string>
     case 'solution':
       return (await readFile(join(solutionsDir, kata.folder, kata.implementationFile), 'utf8')) + (source.append ?? '')
     case 'stub':
-      return readFile(join(stubsDir, kata.folder, kata.implementationFile), 'utf8')
+      return (await readFile(join(stubsDir, kata.folder, kata.implementationFile), 'utf8')) + (source.append ?? '')
     case 'wrong':
       return readFile(join(projectRoot, 'fixtures', 'wrong', kata.folder, `${source.name}.ts`), 'utf8')
     case 'text':

@@ -39,6 +39,8 @@ export class ProcessRunner implements Runner {
       const key = randomBytes(32).toString('hex')
       await writeFile(keyFile, key, { mode: 0o600 })
       const env = scrubbedEnv({ scratch, eventsFile, keyFile, implementationDir: request.implementationDir, testsRoot: this.options.testsRoot })
+      const identity = kataIdentity()
+      if (identity) env.KATA_PROCESS_USER = identity
       // Above the data limit, so that limit always ends a hog first, and V8 says "heap out of memory" as it dies
       // (a worker thread that reaches its own heap limit dies without a word).
       env.NODE_OPTIONS = `--max-old-space-size=${this.options.memoryMiB * 2}`
@@ -65,7 +67,23 @@ export class ProcessRunner implements Runner {
 
 function unshareArgs(): string[] {
   const asRoot = process.getuid?.() === 0
-  return [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', '--pid', '--fork', '--kill-child']
+  // --mount-proc: a /proc of the run's own PID namespace, where the harness finds its kata processes by pid.
+  return [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', '--pid', '--fork', '--mount-proc', '--kill-child']
+}
+
+/** Kata processes run as users of their own, one per run, from this range (no account needs to exist). */
+const KATA_UIDS = { first: 61_000, count: 1_000 }
+let nextKataUid = 0
+
+/**
+ * The identity the kata processes of the next run take: a uid no other run has at the same time, so
+ * that the student's code can read neither the test process (its memory, the signing key, the events
+ * file) nor the files of any other run. Only root can hand out identities; elsewhere there is none.
+ */
+function kataIdentity(): string | undefined {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined
+  const uid = KATA_UIDS.first + (nextKataUid++ % KATA_UIDS.count)
+  return `${uid}:${uid}`
 }
 
 let namespacesProbe: boolean | undefined

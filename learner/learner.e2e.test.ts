@@ -26,7 +26,7 @@ describe('npm run progress', () => {
     await copy.put('fixtures/wrong/02-port-zero/random-port.ts', 'katas/02-port-zero/port-zero.ts')
     const { output } = await npm('progress')
     expect(output).toMatch(/✔ 01-bind\s+done/)
-    expect(output).toMatch(/◐ 02-port-zero\s+5\/6 tests passing/)
+    expect(output).toMatch(/◐ 02-port-zero\s+\d+\/\d+ tests passing/) // some pass, not all: the counts are the kata's business
     expect(output).toMatch(/○ 03-backlog\s+not started/)
     expect(output).toContain('Next: 02-port-zero: read katas/02-port-zero/README.md, then edit katas/02-port-zero/port-zero.ts')
   })
@@ -142,7 +142,7 @@ describe('npm run watch', () => {
 
     mark = terminal.text.length
     await copy.put('fixtures/wrong/02-port-zero/random-port.ts', 'katas/02-port-zero/port-zero.ts')
-    await terminal.waitFor(/◐ 02-port-zero {2}5 of 6 tests pass[\s\S]*First failure: the OS chose the port/, 15_000, mark)
+    await terminal.waitFor(/◐ 02-port-zero {2}\d+ of \d+ tests pass[\s\S]*First failure: the OS chose the port/, 15_000, mark)
     await terminal.waitFor(/result \d+(\.\d+)? m?s after your save/, 5000, mark)
 
     mark = terminal.text.length

@@ -104,9 +104,11 @@ export class WatchSession {
     this.watcher = watch(root, { recursive: true }, (_event, file) => {
       if (!file || !/\.(ts|js|mjs)$/.test(file) || file.split(sep).some((part) => part.startsWith('.'))) return
       const savedAt = performance.now()
+      const saved = this.katas.find((kata) => file.split(sep)[0] === kata.folder)
       clearTimeout(this.saveTimer)
       this.saveTimer = setTimeout(() => {
         this.panel = ''
+        if (saved) this.current = saved // the kata whose file was saved is the one to run, even one already done
         this.queue(() => this.runCurrent(savedAt))
       }, SAVE_SETTLE_MS)
     })

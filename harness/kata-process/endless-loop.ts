@@ -1,14 +1,14 @@
 /**
  * A call that never returns while the kata process burns a core is an endless loop in the learner's
- * code, and no wait will end it. Spotting that after one second, rather than at the test's bound,
+ * code, and no wait will end it. Spotting that after half a second, rather than at the test's bound,
  * keeps a looping kata from costing the learner the full bound of every test, on every save.
  * A process only starved of CPU (a busy machine) uses little of it, and is left to the test's bound.
  */
 import { formatDuration } from '../lifecycle/within.ts'
 import { KataProcessError, type KataProcess } from './kata-process.ts'
 
-const WINDOW_MS = 1000
-const CHECK_EVERY_MS = 250
+const WINDOW_MS = 500
+const CHECK_EVERY_MS = 125
 /** Of the window, this share of one core: a loop gets all of a core when the machine has one to spare. */
 const BUSY_SHARE = 0.8
 

@@ -108,7 +108,9 @@ export class KataProcess implements HandleHost {
 
   /** Whose sockets are the kata process's, as the kernel tells them apart. */
   get socketOwner(): SocketOwner {
-    return this.options.identity ? { uid: this.options.identity.uid } : { pid: this.pid, ignore: this.channelInodes }
+    // Root reads the descriptors of any process; another user tells the kata process's sockets by their uid.
+    if (this.options.identity && this.socketInodes() === undefined) return { uid: this.options.identity.uid }
+    return { pid: this.pid, ignore: this.channelInodes }
   }
 
   /** The socket inodes of the IPC channel, known at start: every other socket of the process is the learner's or the test's. */
@@ -116,7 +118,7 @@ export class KataProcess implements HandleHost {
 
   /** The inodes of the sockets the kata process holds, its channel aside (Linux; undefined where they cannot be read). */
   socketInodes(): number[] | undefined {
-    if (this.options.identity || process.platform !== 'linux') return undefined
+    if (process.platform !== 'linux') return undefined
     const inodes = socketInodesOf(this.pid)
     return inodes === undefined ? undefined : [...inodes].filter((inode) => !this.channelInodes.has(inode))
   }
@@ -185,6 +187,13 @@ export class KataProcess implements HandleHost {
       await Promise.race([arrived, this.exited, sleep(OUTPUT_MARK_MS)])
     }
     return this.output.take()
+  }
+
+  /** How long a message takes to go to the kata process and back, now: how busy the machine is, in effect. */
+  async roundTripMs(): Promise<number> {
+    const started = performance.now()
+    await this.request({ type: 'ping', id: 0 })
+    return performance.now() - started
   }
 
   /** SIGSTOP: the kata process's event loop stops, so nothing it listens on accepts; the kernel still answers handshakes. */

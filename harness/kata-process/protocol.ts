@@ -126,6 +126,7 @@ export type ToKata =
   | { type: 'test-start'; id: number; stryker?: StrykerState }
   | { type: 'release'; id: number }
   | { type: 'flush'; id: number; mark: string }
+  | { type: 'ping'; id: number }
 
 export type FromKata =
   | { type: 'ready' }

@@ -19,7 +19,7 @@ let learnerFolder = ''
 let learnerExports: Record<string, unknown> = {}
 let crashed = false
 
-const send = (message: FromKata) => process.send?.(message)
+const send = (message: FromKata): void => void process.send?.(message)
 const reply = (id: number, value: Encoded, extra?: Record<string, unknown>) => send({ type: 'reply', id, ok: true, value, extra })
 const refuse = (id: number, error: unknown) => send({ type: 'reply', id, ok: false, error: errorFacts(error) })
 
@@ -69,6 +69,8 @@ function dispatch(message: ToKata): void {
       return release(message.id)
     case 'flush':
       return flush(message.id, message.mark)
+    case 'ping':
+      return reply(message.id, { k: 'undefined' })
   }
 }
 
