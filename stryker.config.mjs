@@ -20,6 +20,11 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   // The machine has 2 cores and the tests wait on the kernel: one test runner per core.
   concurrency: 2,
+  // Every wait in the kata tests is bounded, and an endless loop in a solution ends at Stryker's hit limit,
+  // so this limit only catches a wedged test runner. Too short, it is worse than useless: on a busy machine
+  // (load 9 on 2 cores, measured) a surviving mutant's run outlasts 1.5 x its dry-run time + 5 s and is
+  // counted a timeout, i.e. detected.
+  timeoutMS: 30_000,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 }

@@ -52,6 +52,9 @@ function judge(mutants: Mutant[], equivalents: EquivalentMutant[], took: string)
     console.log(`    ${dim(`if no test can ever tell it from the original, list it in ${relativeToRoot(equivalentsFile)}:`)}`)
     console.log(`    ${dim(JSON.stringify(entryFor(mutant)))}`)
   }
+  for (const mutant of verdict.detected.filter(({ status }) => status === 'Timeout')) {
+    console.log(dim(`⧗ timed out, counted as detected: ${describeMutant(mutant)}${mutant.statusReason ? ` (${mutant.statusReason})` : ''}`))
+  }
   for (const mutant of verdict.listedButDetected) console.log(yellow(`! listed as equivalent, yet the tests detect it (${mutant.status}): ${describeMutant(mutant)}`))
   for (const entry of verdict.stale) console.log(yellow(`! listed as equivalent, but no such mutant any more: ${entry.file} ${entry.mutator} ${entry.original} -> ${entry.replacement}`))
 
