@@ -1,7 +1,10 @@
 /**
  * --isolation docker: every run in a fresh container through testcontainers, with no network
- * (--network none), memory, CPU and process-count limits, a non-root user, no capabilities, and a
- * read-only filesystem apart from a small scratch tmpfs. The submission is copied in (bind mounts
+ * (--network none), memory, CPU and process-count limits, and a read-only filesystem apart from a
+ * small scratch tmpfs. The tests run as the container's root with every capability dropped but
+ * the three it needs to start the kata processes as user 1000 and to stop them (SETUID, SETGID,
+ * KILL); the student's code, in those kata processes, can read neither the tests' memory nor the
+ * scratch folder where the signed events file is. The submission is copied in (bind mounts
  * would break with a remote DOCKER_HOST), the image is never pulled, and since the resource reaper
  * would need an image of its own, it is off and the grader removes its containers itself.
  */
@@ -19,6 +22,8 @@ const { GenericContainer, getContainerRuntimeClient, ImageName } = await import(
 type StartedTestContainer = Awaited<ReturnType<InstanceType<typeof GenericContainer>['start']>>
 
 const PIDS_LIMIT = 512
+/** The student's code runs as these users in the container (one per kata process); the tests, as root. */
+const KATA_USERS = '1000-1199'
 const SCRATCH = '/scratch'
 const EVENTS_FILE = `${SCRATCH}/events.jsonl`
 const KEY_FILE = `${SCRATCH}/events.key`
@@ -41,6 +46,7 @@ class LockedDownContainer extends GenericContainer {
       PidsLimit: PIDS_LIMIT,
       SecurityOpt: ['no-new-privileges'],
       CapDrop: ['ALL'],
+      CapAdd: ['SETUID', 'SETGID', 'KILL'],
     })
   }
 }
@@ -77,9 +83,9 @@ export class DockerRunner implements Runner {
     if (this.options.customTests) archives.push({ tar: await tarFolder(this.options.testsRoot), target: '/tests' })
     const container = await new LockedDownContainer(this.options.image)
       .withNetworkMode('none')
-      .withUser('1000:1000')
+      .withUser('0:0')
       .withResourcesQuota({ memory: this.options.memoryMiB / 1024, cpu: 1 })
-      .withTmpFs({ [SCRATCH]: 'rw,size=256m,uid=1000,gid=1000,mode=0700' })
+      .withTmpFs({ [SCRATCH]: 'rw,size=256m,uid=0,gid=0,mode=0700' })
       .withCopyArchivesToContainer(archives.map(({ tar, target }) => ({ tar: Readable.from(tar), target })))
       .withLabels({ [CONTAINER_LABEL]: this.runId })
       .start()
@@ -95,6 +101,7 @@ export class DockerRunner implements Runner {
         KATA_EVENTS_KEY_FILE: KEY_FILE,
         CI: '1',
         NO_COLOR: '1',
+        KATA_PROCESS_USERS: KATA_USERS,
       }
       const command = [NODE_IN_IMAGE, ...vitestGradingArgs('node_modules/vitest/vitest.mjs', 'grader/reporter.ts', request)]
       const exec = container.exec(command, { workingDir: GRADER_DIR, env })

@@ -24,7 +24,6 @@ const DOCKERFILE = `FROM scratch
 COPY rootfs/ /
 ENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/scratch TMPDIR=/scratch LANG=C.UTF-8
 WORKDIR ${GRADER_DIR}
-USER 1000:1000
 VOLUME ["/submission", "/tests"]
 CMD ["${NODE_IN_IMAGE}", "-e", "setInterval(() => {}, 1 << 30)"]
 `
@@ -36,10 +35,14 @@ export async function buildImage(image: string, log: (line: string) => void = co
     const rootfs = join(context, 'rootfs')
     const node = await realpath(process.execPath)
     await copyInto(rootfs, node, NODE_IN_IMAGE)
-    const ss = whichSs()
+    const ss = which('ss')
     if (ss) await copyInto(rootfs, ss, '/usr/bin/ss')
+    // The kata processes start under setpriv: another user, no new privileges, dead with their parent.
+    const setpriv = which('setpriv')
+    if (setpriv) await copyInto(rootfs, setpriv, '/usr/bin/setpriv')
     else log(dim('ss is not installed here, so the image has none: the backlog checks will skip, for everyone alike'))
-    for (const library of await sharedLibraries([node, ...(ss ? [ss] : []), ...(await nativeAddons(join(projectRoot, 'node_modules')))])) {
+    const binaries = [node, ss, setpriv].filter((binary): binary is string => binary !== undefined)
+    for (const library of await sharedLibraries([...binaries, ...(await nativeAddons(join(projectRoot, 'node_modules')))])) {
       await copyInto(rootfs, library, library)
     }
     for (const entry of PROJECT_ENTRIES) await cp(join(projectRoot, entry), join(rootfs, GRADER_DIR.slice(1), entry), { recursive: true })
@@ -59,9 +62,9 @@ async function copyInto(rootfs: string, source: string, target: string): Promise
   await cp(await realpath(source), join(rootfs, target))
 }
 
-function whichSs(): string | undefined {
+function which(command: string): string | undefined {
   try {
-    return execFileSync('sh', ['-c', 'command -v ss'], { encoding: 'utf8' }).trim() || undefined
+    return execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim() || undefined
   } catch {
     return undefined
   }

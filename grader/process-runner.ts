@@ -39,8 +39,8 @@ export class ProcessRunner implements Runner {
       const key = randomBytes(32).toString('hex')
       await writeFile(keyFile, key, { mode: 0o600 })
       const env = scrubbedEnv({ scratch, eventsFile, keyFile, implementationDir: request.implementationDir, testsRoot: this.options.testsRoot })
-      const identity = kataIdentity()
-      if (identity) env.KATA_PROCESS_USER = identity
+      const identities = kataIdentities()
+      if (identities) env.KATA_PROCESS_USERS = identities
       // Above the data limit, so that limit always ends a hog first, and V8 says "heap out of memory" as it dies
       // (a worker thread that reaches its own heap limit dies without a word).
       env.NODE_OPTIONS = `--max-old-space-size=${this.options.memoryMiB * 2}`
@@ -71,19 +71,20 @@ function unshareArgs(): string[] {
   return [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', '--pid', '--fork', '--mount-proc', '--kill-child']
 }
 
-/** Kata processes run as users of their own, one per run, from this range (no account needs to exist). */
-const KATA_UIDS = { first: 61_000, count: 1_000 }
-let nextKataUid = 0
+/** Kata processes run as users of their own, from a block of this range per run (no account needs to exist). */
+const KATA_UIDS = { first: 61_000, blocks: 40, perBlock: 200 }
+let nextBlock = 0
 
 /**
- * The identity the kata processes of the next run take: a uid no other run has at the same time, so
- * that the student's code can read neither the test process (its memory, the signing key, the events
- * file) nor the files of any other run. Only root can hand out identities; elsewhere there is none.
+ * The uids the kata processes of the next run take (KATA_PROCESS_USERS, see harness/kata-process/
+ * identities.ts): a block no run graded at the same time has, so that the student's code can read
+ * neither the test process (its memory, the signing key, the events file) nor another run's files.
+ * Only root can hand out identities; elsewhere there are none.
  */
-function kataIdentity(): string | undefined {
+function kataIdentities(): string | undefined {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined
-  const uid = KATA_UIDS.first + (nextKataUid++ % KATA_UIDS.count)
-  return `${uid}:${uid}`
+  const first = KATA_UIDS.first + (nextBlock++ % KATA_UIDS.blocks) * KATA_UIDS.perBlock
+  return `${first}-${first + KATA_UIDS.perBlock - 1}`
 }
 
 let namespacesProbe: boolean | undefined

@@ -88,9 +88,8 @@ describe('the kata process', () => {
 
   test('an endless loop is named within about half a second, and its process marked stuck', async () => {
     const kata = await kataProcessWith(`export function spin(): void { for (;;) {} }`)
-    const started = performance.now()
-    await expect(call(kata, 'spin')).rejects.toThrow(/spin\(\) never returned: your code kept the CPU busy .* in an endless loop/)
-    expect(performance.now() - started).toBeLessThan(5000)
+    // Spotted after half a second where the loop gets half a core or more; on a machine busier than that, the wait's bound says it.
+    await expect(within(3000, 'spin() never settled', call(kata, 'spin'))).rejects.toThrow(/spin\(\) never returned: your code kept the CPU busy/)
     expect(kata.stuck).toBe(true)
   })
 

@@ -1,7 +1,7 @@
 /**
  * The kata process, seen from the test process: a child Node process that runs the learner's code
  * and answers over the IPC channel (runtime/ is its side). Started with nothing of the test process's
- * environment; where the grader asks for it, as an identity of its own (KATA_PROCESS_USER=uid:gid),
+ * environment; where the grader asks for it, as an identity of its own (see identities.ts),
  * so that it cannot read the test process's memory or files. On Linux it dies with its parent.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -315,7 +315,7 @@ function launchCommand(identity: KataProcessOptions['identity']): string[] {
   const node = [process.execPath, '-e', BOOT]
   if (!hasSetpriv()) return node
   const asUser = identity
-    ? ['--reuid', String(identity.uid), '--regid', String(identity.gid), '--clear-groups', '--no-new-privs', '--inh-caps', '-all', '--bounding-set', '-all']
+    ? ['--reuid', String(identity.uid), '--regid', String(identity.gid), '--clear-groups', '--no-new-privs', '--inh-caps', '-all']
     : []
   return ['setpriv', '--pdeathsig', 'SIGKILL', ...asUser, '--', ...node]
 }

@@ -24,6 +24,7 @@ import { whyStillPending } from './kata-errors.ts'
 import { KataProcess, KataProcessError, type CallSettlement } from './kata-process.ts'
 import type { Observed } from './protocol.ts'
 import type { RemoteServer, RemoteSocket, RemoteUdpSocket } from './remote.ts'
+import { nextKataIdentity, type Identity } from './identities.ts'
 import { strykerEnvironment } from './stryker-bridge.ts'
 
 /** A value of the learner's, as the test sees it: their servers and sockets stay in the kata process. */
@@ -154,7 +155,8 @@ export class KataUnderTest<M> {
   private current: Promise<KataProcess> | undefined
   /** The kata process last started, once it is up. */
   private latest: KataProcess | undefined
-  private readonly runAs = kataIdentity()
+  /** The identity of the kata process now running, under the grader. */
+  private runAs: Identity | undefined
 
   constructor(
     readonly kata: Kata,
@@ -179,6 +181,7 @@ export class KataUnderTest<M> {
   }
 
   private async start(): Promise<KataProcess> {
+    this.runAs = nextKataIdentity()
     const process = new KataProcess(runtimeBundle(), { identity: this.runAs, env: strykerEnvironment() })
     try {
       const bundled = await this.code
@@ -198,7 +201,7 @@ export class KataUnderTest<M> {
 
   /** The user the kata process runs as: its own identity under the grader, else the test's. */
   uid(): number | undefined {
-    return this.runAs?.uid ?? process.getuid?.()
+    return this.runAs ? this.runAs.uid : process.getuid?.()
   }
 
   /** Whose sockets in the kernel's table are the kata process's: its uid when it has its own, else its descriptors. */
@@ -276,13 +279,4 @@ export class KataUnderTest<M> {
   async stop(): Promise<void> {
     await this.retire()
   }
-}
-
-/** KATA_PROCESS_USER=uid:gid (the grader sets it, running as root): the identity the kata process runs as. */
-function kataIdentity(): { uid: number; gid: number } | undefined {
-  const value = process.env.KATA_PROCESS_USER
-  if (!value) return undefined
-  const [uid, gid] = value.split(':').map(Number)
-  if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error(`KATA_PROCESS_USER=${value}: expected uid:gid`)
-  return { uid: uid!, gid: gid! }
 }
