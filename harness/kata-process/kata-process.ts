@@ -12,6 +12,7 @@ import { socketInodesOf, socketsOwnedBy, type KernelSocket, type Protocol, type 
 import { describeProblem, describeUncaught } from './kata-errors.ts'
 import { OutputCapture } from './output.ts'
 import { decode, encodeArgument, RemoteError, type HandleHost } from './remote.ts'
+import { addStrykerCoverage } from './stryker-bridge.ts'
 import type { CreateRequest, Encoded, FromKata, Leftover, Observed, StrykerCoverage, StrykerState, ToKata } from './protocol.ts'
 
 /** Started by `node -e`: it compiles the runtime the test process sends, which takes over the channel. */
@@ -276,6 +277,7 @@ export class KataProcess implements HandleHost {
     if (message.type === 'ready') return this.waitForReady()
     if (message.type === 'uncaught') {
       this.uncaught = { kind: message.kind, error: decode(message.error, this) }
+      addStrykerCoverage(message.stryker) // a mutant's hit limit ends it this way when it loops in a callback
       return
     }
     if ('id' in message && typeof message.id === 'number') this.pending.get(message.id)?.resolve(message)

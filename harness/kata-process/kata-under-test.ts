@@ -25,7 +25,7 @@ import { KataProcess, KataProcessError, type CallSettlement } from './kata-proce
 import type { Observed } from './protocol.ts'
 import type { RemoteServer, RemoteSocket, RemoteUdpSocket } from './remote.ts'
 import { nextKataIdentity, type Identity } from './identities.ts'
-import { strykerEnvironment } from './stryker-bridge.ts'
+import { strykerEnvironment, strykerState } from './stryker-bridge.ts'
 
 /** A value of the learner's, as the test sees it: their servers and sockets stay in the kata process. */
 export type Remote<T> = T extends net.Server
@@ -187,7 +187,8 @@ export class KataUnderTest<M> {
       const bundled = await this.code
       if ('error' in bundled) throw new KataLoadError(`${this.kata.implementationFile} does not compile:\n${bundled.error}`)
       await process.ready
-      await process.load(this.file, bundled.code)
+      await process.load(this.file, bundled.code) // the module's top level counts as Stryker's static coverage
+      await process.testStart(strykerState()) // a process started in the middle of a test carries on with it
     } catch (error) {
       await process.kill()
       if (isHarnessError(error)) throw error

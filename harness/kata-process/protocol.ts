@@ -136,7 +136,8 @@ export type FromKata =
   | { type: 'reply'; id: number; ok: true; value: Encoded; extra?: Record<string, unknown> }
   | { type: 'reply'; id: number; ok: false; error: ErrorFacts }
   | { type: 'released'; id: number; leftovers: Leftover[]; stryker?: StrykerCoverage }
-  | { type: 'uncaught'; kind: 'exception' | 'rejection'; error: Encoded }
+  /** An error nobody handled: the process dies right after (with Stryker's counts so far, which die with it otherwise). */
+  | { type: 'uncaught'; kind: 'exception' | 'rejection'; error: Encoded; stryker?: StrykerCoverage }
 
 /** Stryker's mutation-testing state, carried into the kata process (see stryker-bridge.ts). */
 export interface StrykerState {

@@ -1,11 +1,11 @@
 /**
- * Everything a test opens, closed when the test ends, pass or fail. What the test owns is closed
- * here first; whatever is still open afterwards was opened by the code under test (see setup).
+ * Everything a test opens in the test process, closed when the test ends, pass or fail: its servers
+ * (with every connection they accepted), clients, UDP sockets and helper threads. What the learner's
+ * code holds, in its kata process, is released and checked after this (see socket-test-setup.ts).
  */
 import dgram from 'node:dgram'
 import net from 'node:net'
 import { Worker } from 'node:worker_threads'
-import { acceptedBy, forceClose, openSockets } from '../open-sockets.ts'
 
 type Closable = net.Server | net.Socket | dgram.Socket | Worker | (() => unknown)
 
@@ -33,18 +33,19 @@ export function ownedResources(): readonly Closable[] {
   return owned
 }
 
-/** Closes what the test registered, and every connection its servers accepted. */
+/** Closes what the test registered. */
 export async function closeEverythingOwned(): Promise<void> {
-  const resources = owned.splice(0).reverse()
-  const servers = new Set(resources.filter((r): r is net.Server => r instanceof net.Server))
-  for (const socket of openSockets()) {
-    if (socket instanceof net.Socket && servers.has(acceptedBy(socket)!)) socket.destroy()
-  }
-  for (const resource of resources) await close(resource)
+  for (const resource of owned.splice(0).reverse()) await close(resource)
 }
 
 async function close(resource: Closable): Promise<void> {
-  if (resource instanceof Worker) await resource.terminate()
-  else if (typeof resource === 'function') await resource()
-  else forceClose(resource)
+  try {
+    if (resource instanceof Worker) await resource.terminate()
+    else if (typeof resource === 'function') await resource()
+    else if (resource instanceof net.Server) resource.close()
+    else if (resource instanceof net.Socket) resource.destroy()
+    else resource.close()
+  } catch {
+    // already closed
+  }
 }

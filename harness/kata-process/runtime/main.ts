@@ -161,7 +161,7 @@ function crash(kind: 'exception' | 'rejection', error: unknown): void {
   crashed = true
   const exit = () => process.exit(70)
   try {
-    process.send?.({ type: 'uncaught', kind, error: encode(error) } satisfies FromKata, exit)
+    process.send?.({ type: 'uncaught', kind, error: encode(error), stryker: strykerCoverage() } satisfies FromKata, exit)
   } catch {
     exit()
   }

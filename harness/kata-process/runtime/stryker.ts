@@ -20,7 +20,10 @@ function namespace(): Namespace {
 
 export function strykerTestStart(state: StrykerState | undefined): void {
   if (!state) return
-  Object.assign(namespace(), { activeMutant: state.activeMutant, currentTestId: state.currentTestId, hitLimit: state.hitLimit })
+  const ns = namespace()
+  Object.assign(ns, { activeMutant: state.activeMutant, currentTestId: state.currentTestId, hitLimit: state.hitLimit })
+  // The instrumented code counts hits only once the count is a number: without one, no hit limit ends a looping mutant.
+  if (state.hitLimit !== undefined) ns.hitCount ??= 0
 }
 
 /** What the instrumented code recorded since the last call, handed over and reset; nothing outside mutation testing. */
