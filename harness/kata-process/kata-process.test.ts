@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest'
 import { procNetUnavailable } from '../kernel/proc-net.ts'
 import { within } from '../lifecycle/within.ts'
 import { bundle, runtimeBundle } from './bundle.ts'
+import { descriptorLimitUnavailable, withNoFreeDescriptor } from './descriptor-limit.ts'
 import { KataCall } from './kata-under-test.ts'
 import { KataProcess, KataProcessError, KataThrew } from './kata-process.ts'
 import { RemoteError, RemoteServer } from './remote.ts'
@@ -120,6 +121,20 @@ describe('the kata process', () => {
     expect(kata.sockets('tcp').map((row) => `${row.state} ${row.localPort}`)).toEqual([`LISTEN ${port}`])
   })
 })
+
+test.runIf(descriptorLimitUnavailable() === undefined)('with no descriptor left, the implicit bind of a UDP send fails with EMFILE, as an error event', async () => {
+  const kata = await kataProcessWith(`
+    import dgram from 'node:dgram'
+    export function send(): Promise<string> {
+      const socket = dgram.createSocket('udp4')
+      return new Promise((resolve) => {
+        socket.once('error', (error: NodeJS.ErrnoException) => { socket.close(); resolve(\`\${error.code} \${error.syscall}\`) })
+        socket.send('x', 9, '127.0.0.1', () => { socket.close(); resolve('sent') })
+      })
+    }`)
+  expect(await withNoFreeDescriptor(kata.pid, async () => call(kata, 'send'))).toBe('EMFILE bind')
+  expect(await call(kata, 'send'), 'the limit is given back afterwards').toBe('sent')
+}, 10_000)
 
 describe("the learner's code cannot reach the test process", () => {
   test('globalThis, process.getBuiltinModule, createRequire, node:vm and worker ports all reach only the kata process', async () => {

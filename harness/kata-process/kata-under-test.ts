@@ -19,6 +19,7 @@ import { HarnessError, isHarnessError } from '../lifecycle/harness-error.ts'
 import type { Explainable } from '../lifecycle/within.ts'
 import { implementationRoot } from '../paths.ts'
 import { bundle, runtimeBundle, type Bundle } from './bundle.ts'
+import { withNoFreeDescriptor } from './descriptor-limit.ts'
 import { endlessLoopWatch } from './endless-loop.ts'
 import { whyStillPending } from './kata-errors.ts'
 import { KataProcess, KataProcessError, type CallSettlement } from './kata-process.ts'
@@ -253,6 +254,12 @@ export class KataUnderTest<M> {
     const process = await this.running()
     if (!process) return 0
     return process.socketInodes()?.length ?? process.sockets('tcp').length + process.sockets('udp').length
+  }
+
+  /** Runs `body` while the kata process can open no new file descriptor (see descriptor-limit.ts). */
+  async withNoFreeDescriptor<T>(body: () => Promise<T>): Promise<T> {
+    const process = await this.process()
+    return withNoFreeDescriptor(process.pid, body)
   }
 
   /** Stops the kata process's event loop (SIGSTOP): it accepts nothing, while the kernel still completes handshakes. */

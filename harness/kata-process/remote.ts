@@ -44,6 +44,11 @@ export class RemoteServer extends RemoteHandle<ServerFacts> {
     const { address } = this.facts
     return address && typeof address === 'object' ? address.port : undefined
   }
+
+  /** Makes the server report an accept() that failed (EMFILE), as Node reports one: an 'error' event. */
+  failAccept(): Promise<void> {
+    return this.host.invoke(this.id, 'fail-accept', []) as Promise<void>
+  }
 }
 
 export class RemoteSocket extends RemoteHandle<SocketFacts> {

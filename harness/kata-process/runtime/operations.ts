@@ -11,12 +11,29 @@ const OPERATIONS: Record<string, Operation> = {
   write: (object, [bytes]) => writeAll(socketOf(object), bytes as Uint8Array),
   end: (object) => void socketOf(object).end(),
   read: (object, [byteCount, ms]) => readBytes(socketOf(object), byteCount as number, ms as number),
+  'fail-accept': (object) => failAccept(serverOf(object)),
 }
 
 export async function invoke(object: object, op: string, args: unknown[]): Promise<unknown> {
   const operation = OPERATIONS[op]
   if (!operation) throw new Error(`unknown operation ${op}`)
   return operation(object, args)
+}
+
+function serverOf(object: object): net.Server {
+  if (object instanceof net.Server) return object
+  throw new Error(`${object.constructor.name} is not a TCP server`)
+}
+
+/**
+ * What Node does when accept() fails for a server (net.js, onconnection): an 'error' event with the
+ * errno and syscall 'accept'. EMFILE, no descriptor left for the new connection, is the one a real
+ * server meets. Emitted on the next turn of the event loop, as Node's is: with no listener, it is an
+ * uncaught exception that ends the process, as it would end a real one.
+ */
+function failAccept(server: net.Server): void {
+  const error = Object.assign(new Error('accept EMFILE: too many open files'), { code: 'EMFILE', errno: -24, syscall: 'accept' })
+  setImmediate(() => server.emit('error', error))
 }
 
 function socketOf(object: object): net.Socket {
