@@ -1,5 +1,6 @@
 /** The test's own TCP ends: servers on port 0 and clients, bounded and closed after the test. */
 import net from 'node:net'
+import { expect } from 'vitest'
 import { endpoint } from './addresses.ts'
 import { closeAfterTest } from '../lifecycle/cleanup.ts'
 import { DeadlineError, nextEvent, within } from '../lifecycle/within.ts'
@@ -48,6 +49,15 @@ export async function connectionAttempt(host: string, port: number): Promise<str
   } catch (error) {
     return (error as NodeJS.ErrnoException).code ?? (error as Error).message
   }
+}
+
+/**
+ * Fails the test unless a client of the test's connects to host:port: the wire's word that what the
+ * kata process says listens there really does (what it says about its own objects is its word only).
+ */
+export async function expectConnectable(host: string, port: number, what: string): Promise<void> {
+  const attempt = await connectionAttempt(host, port)
+  expect(attempt, `${what}, yet a client connecting to ${endpoint(host, port)} got ${attempt}`).toBe('connected')
 }
 
 /** The next `byteCount` bytes `socket` receives (however TCP splits them), bounded. */

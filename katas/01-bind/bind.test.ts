@@ -12,7 +12,7 @@ import {
 import { within } from '#harness/lifecycle/within.ts'
 import { endpoint, missingAddressReason } from '#harness/sockets/addresses.ts'
 import { withFreeTcpPort } from '#harness/sockets/ports.ts'
-import { connectionAttempt, testServer } from '#harness/sockets/tcp-peers.ts'
+import { connectionAttempt, expectConnectable, testServer } from '#harness/sockets/tcp-peers.ts'
 
 const kata = await kataUnderTest<typeof import('./bind.ts')>(import.meta.url)
 const { bind } = kata.exports
@@ -49,6 +49,7 @@ describe('bind(host, port)', () => {
     expect(state, `when bind() resolved, the server was ${state}, but the test asked for 127.0.0.1:${port}`).toBe(
       `listening on ${endpoint('127.0.0.1', port)}`,
     )
+    await expectConnectable('127.0.0.1', port, 'the server bind() resolved with should be listening')
   })
 
   test("the kernel shows your process's LISTEN socket on exactly that address and port, and no other socket", async (context) => {
@@ -107,7 +108,8 @@ describe('bind(host, port)', () => {
   })
 
   test("once it has resolved, it leaves no 'error' listener of its own on the server", async () => {
-    const { server } = await bindOnAFreePort('127.0.0.1')
+    const { server, port } = await bindOnAFreePort('127.0.0.1')
+    await expectConnectable('127.0.0.1', port, 'the server bind() resolved with should be listening')
     const left = server.facts.listeners.error ?? 0
     expect(
       left,

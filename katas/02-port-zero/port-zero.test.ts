@@ -7,7 +7,7 @@ import { describeOutcome, outcome } from '#harness/lifecycle/outcome.ts'
 import { requireAddress, requireForeignAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
 import { within } from '#harness/lifecycle/within.ts'
 import { endpoint } from '#harness/sockets/addresses.ts'
-import { connectionAttempt } from '#harness/sockets/tcp-peers.ts'
+import { connectionAttempt, expectConnectable } from '#harness/sockets/tcp-peers.ts'
 
 const kata = await kataUnderTest<typeof import('./port-zero.ts')>(import.meta.url)
 const { listenOnAnyPort } = kata.exports
@@ -25,26 +25,29 @@ async function listenOnAnyPortOf(host: string): Promise<Listening & { settlement
   return { ...result, settlement: await call.settlement }
 }
 
-/** The server listening on `host` at the reported port, as it was when the call resolved. */
-function expectListeningOn(host: string, { server, port }: Listening): void {
+/** The server listening on `host` at the reported port when the call resolved, and really there: a client gets in. */
+async function expectListeningOn(host: string, { server, port }: Listening): Promise<void> {
   const state = listeningStateOf(server.facts)
   expect(state, `when listenOnAnyPort() resolved, the server was ${state}, but the test asked for ${host} (and it reported port ${port})`).toBe(
     `listening on ${endpoint(host, port)}`,
   )
+  await expectConnectable(host, port, `listenOnAnyPort('${host}') reported port ${port}`)
 }
 
 describe('listenOnAnyPort(host)', () => {
   test('resolves with the listening server and the port it listens on, which is not 0', async () => {
     const listening = await listenOnAnyPortOf('127.0.0.1')
     expect(listening.port, 'port 0 means "any port" when asking; the port to report is the one the OS chose').not.toBe(0)
-    expectListeningOn('127.0.0.1', listening)
+    await expectListeningOn('127.0.0.1', listening)
   })
 
   test("the port is inside the OS's ephemeral port range", async (context) => {
     const range = ephemeralPortRange()
     if ('unknown' in range) context.skip(range.unknown)
     const { low, high, source } = range as Exclude<typeof range, { unknown: string }>
-    const { port } = await listenOnAnyPortOf('127.0.0.1')
+    const listening = await listenOnAnyPortOf('127.0.0.1')
+    await expectListeningOn('127.0.0.1', listening)
+    const { port } = listening
     expect(low <= port && port <= high, `the OS hands out ports ${low}-${high} (${source}); the reported port is ${port}`)
       .toBe(true)
   })
@@ -68,7 +71,9 @@ describe('listenOnAnyPort(host)', () => {
   })
 
   test('the OS chose the port: the server was asked to listen on port 0', async () => {
-    const { server, settlement } = await listenOnAnyPortOf('127.0.0.1')
+    const listening = await listenOnAnyPortOf('127.0.0.1')
+    await expectListeningOn('127.0.0.1', listening)
+    const { server, settlement } = listening
     const calls = settlement.observed.listenCalls
     const onReturnedServer = calls.filter((call) => call.handle === server.id)
     expect(onReturnedServer.length, 'the server it resolved with was never told to listen() during the call').toBeGreaterThan(0)
@@ -85,14 +90,14 @@ describe('listenOnAnyPort(host)', () => {
   test('works on the IPv6 loopback address ::1 too', async (context) => {
     await requireAddress(context, '::1')
     const listening = await listenOnAnyPortOf('::1')
-    expectListeningOn('::1', listening)
+    await expectListeningOn('::1', listening)
     expect(await connectionAttempt('::1', listening.port), `connecting to [::1]:${listening.port}`).toBe('connected')
   })
 
   test('listens on exactly the host it is given: 127.0.0.2 is not 127.0.0.1', async (context) => {
     await requireAddress(context, '127.0.0.2')
     const listening = await listenOnAnyPortOf('127.0.0.2')
-    expectListeningOn('127.0.0.2', listening)
+    await expectListeningOn('127.0.0.2', listening)
     const { port } = listening
     expect(await connectionAttempt('127.0.0.2', port), `connecting to 127.0.0.2:${port}`).toBe('connected')
     expect(await connectionAttempt('127.0.0.1', port), `connecting to 127.0.0.1:${port}, where the server was not asked to listen`)
@@ -109,7 +114,9 @@ describe('listenOnAnyPort(host)', () => {
   })
 
   test("once it has resolved, it leaves no 'error' listener of its own on the server", async () => {
-    const { server } = await listenOnAnyPortOf('127.0.0.1')
+    const listening = await listenOnAnyPortOf('127.0.0.1')
+    await expectListeningOn('127.0.0.1', listening)
+    const { server } = listening
     const left = server.facts.listeners.error ?? 0
     expect(
       left,

@@ -7,6 +7,7 @@ import { requireAddress, requireForeignAddress, requireSs } from '#harness/lifec
 import { DeadlineError, until, within } from '#harness/lifecycle/within.ts'
 import { connectWhileFrozen } from '#harness/sockets/accept-queue.ts'
 import { endpoint } from '#harness/sockets/addresses.ts'
+import { expectConnectable } from '#harness/sockets/tcp-peers.ts'
 
 const kata = await kataUnderTest<typeof import('./backlog.ts')>(import.meta.url)
 const { listenWithBacklog } = kata.exports
@@ -67,6 +68,7 @@ describe('listenWithBacklog(host, backlog)', () => {
   test('resolves with a server listening on the host asked for', async () => {
     const server = await serverWithBacklog('127.0.0.1', 5)
     expect(listeningStateOf(server.facts), 'the server should listen on the host it was given').toBe(`listening on 127.0.0.1:${server.port}`)
+    await expectConnectable('127.0.0.1', server.port, 'the server listenWithBacklog() resolved with should be listening')
   })
 
   test.for([1, 8, 100, 1000])('the kernel applies a backlog of %i, as ss shows it (Send-Q)', async (backlog, context) => {
@@ -126,6 +128,7 @@ describe('listenWithBacklog(host, backlog)', () => {
 
   test("once it has resolved, it leaves no 'error' listener of its own on the server", async () => {
     const server = await serverWithBacklog('127.0.0.1', 5)
+    await expectConnectable('127.0.0.1', server.port, 'the server listenWithBacklog() resolved with should be listening')
     const left = server.facts.listeners.error ?? 0
     expect(
       left,
