@@ -42,7 +42,8 @@ export function kernelViewOf(kataOwners: SocketOwner[], testPorts: Set<number>):
   ports.delete(0)
   const involved = (socket: KernelSocket) => ports.has(socket.localPort) || ports.has(socket.remotePort)
   const ours = ports.size > 0 ? [...socketsOfThisProcess('tcp', involved), ...socketsOfThisProcess('udp', involved)] : []
-  const rows = [...theirs.map((row) => ({ row, owner: 'your code' })), ...ours.map((row) => ({ row, owner: 'the test' }))]
+  // The kata process holds the learner's sockets and those the test made there (kata 04's server): it is named, not "your code".
+  const rows = [...theirs.map((row) => ({ row, owner: 'kata process' })), ...ours.map((row) => ({ row, owner: 'the test' }))]
   if (rows.length === 0) return undefined
   return formatTable(rows.slice(0, MAX_ROWS), rows.length - MAX_ROWS)
 }

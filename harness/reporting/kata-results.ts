@@ -29,7 +29,9 @@ export function failureOf(error: TestError, implementationFile: string, cwd: str
   const message = error.message ?? String(error)
   const cut = message.indexOf(': expected ')
   const summary = cut > 0 && error.expected !== undefined ? message.slice(0, cut) : message
-  return { summary, expected: error.expected, actual: error.actual, location: locationOf(error, implementationFile, cwd) }
+  // Vitest hands over numbers as they are (toBeLessThan, toBeGreaterThanOrEqual): the report shows text.
+  const text = (value: unknown) => (value === undefined ? undefined : String(value))
+  return { summary, expected: text(error.expected), actual: text(error.actual), location: locationOf(error, implementationFile, cwd) }
 }
 
 function locationOf(error: TestError, implementationFile: string, cwd: string): string | undefined {

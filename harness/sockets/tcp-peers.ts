@@ -69,11 +69,16 @@ export function receiveBytes(socket: net.Socket, byteCount: number, ms: number, 
     const onData = (chunk: Buffer) => {
       chunks.push(chunk)
       received += chunk.length
-      if (received >= byteCount) resolve(Buffer.concat(chunks).subarray(0, byteCount))
+      if (received < byteCount) return
+      const all = Buffer.concat(chunks)
+      if (all.length > byteCount) socket.unshift(all.subarray(byteCount)) // the next reader's
+      resolve(all.subarray(0, byteCount))
     }
     const onEnd = () => reject(new Error(`${whatDidNotHappen}: the other end closed the connection after ${received} bytes`))
     socket.on('data', onData).once('end', onEnd).once('error', reject)
-    stop = () => socket.off('data', onData).off('end', onEnd).off('error', reject)
+    socket.resume() // a 'data' listener does not restart a stream an earlier reader paused
+    // Paused again afterwards, so that what arrives next waits for the next reader instead of going to no one.
+    stop = () => void socket.off('data', onData).off('end', onEnd).off('error', reject).pause()
   })
   return within(ms, whatDidNotHappen, arrived)
     .catch((error: Error) => {

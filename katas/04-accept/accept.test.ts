@@ -4,6 +4,7 @@ import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
 import { listeningStateOf, RemoteServer, RemoteSocket } from '#harness/kata-process/remote.ts'
 import { listenersOn, procNetUnavailable, socketsOfThisProcess } from '#harness/kernel/proc-net.ts'
 import { requireAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
+import { describeOutcome, outcome } from '#harness/lifecycle/outcome.ts'
 import { sleep, until, within } from '#harness/lifecycle/within.ts'
 import { endpoint } from '#harness/sockets/addresses.ts'
 import { connectedClient, receiveBytes } from '#harness/sockets/tcp-peers.ts'
@@ -38,7 +39,26 @@ async function acceptNextClient(server: TestServer, options: { connectTo?: strin
   expect(accepted?.socket, 'acceptOne() should resolve with { socket, remoteAddress, remotePort }, socket being the server end').toBeInstanceOf(
     RemoteSocket,
   )
+  const { facts } = accepted.socket
+  expect(facts.destroyed, 'the accepted socket should still be open when acceptOne() resolves').toBe(false)
+  expect(facts.writableEnded, 'the accepted socket should be open for writing, not already ended (end() was called on it)').toBe(false)
+  await expectServerEndOf(client, accepted.socket)
   return { client, accepted }
+}
+
+/** The wire's word that `socket` is the server end of the client's connection: a byte written through it reaches the client. */
+async function expectServerEndOf(client: net.Socket, socket: RemoteSocket): Promise<void> {
+  await socket.write('*').catch((error: Error) => {
+    throw new Error(`writing on the socket acceptOne() resolved with failed: ${error.message}`)
+  })
+  const peer = socket.facts.remote ? endpoint(socket.facts.remote.address, socket.facts.remote.port) : 'unknown'
+  const arrived = await receiveBytes(
+    client,
+    1,
+    BYTES_MS,
+    `a byte written on the socket acceptOne() resolved with never reached the client that just connected (${clientEnd(client)}); that socket's peer is ${peer}`,
+  )
+  expect(arrived.toString(), 'what the client received when the test wrote on the socket acceptOne() resolved with').toBe('*')
 }
 
 function clientEnd(client: net.Socket): string {
@@ -91,8 +111,6 @@ describe('acceptOne(server)', () => {
     const server = await testServerInKata('127.0.0.1')
     const { client, accepted } = await acceptNextClient(server)
     const { socket } = accepted
-    expect(socket.facts.destroyed, 'the accepted socket should still be open when acceptOne() resolves').toBe(false)
-    expect(socket.facts.writableEnded, 'the accepted socket should be open for writing, not already ended (end() was called on it)').toBe(false)
     const receiving = socket.read(5, BYTES_MS)
     client.write('ping\n')
     const atServer = await receiving.catch((error: Error) => {
@@ -161,7 +179,6 @@ describe('acceptOne(server)', () => {
 
   test('leaves no listener behind on the server once it has resolved', async () => {
     const server = await testServerInKata('127.0.0.1')
-    const listeners = (facts: RemoteServer['facts']) => ({ connection: facts.listeners.connection ?? 0, error: facts.listeners.error ?? 0 })
     const before = listeners(await server.refresh())
     await acceptNextClient(server)
     await acceptNextClient(server)
@@ -170,4 +187,25 @@ describe('acceptOne(server)', () => {
       "listeners on the server after two acceptOne() calls, compared with before: each call should remove every listener it added once it has its client",
     ).toEqual(before)
   })
+
+  test('a failed accept while it waits (EMFILE, the server out of descriptors): it rejects with that error, leaving no listener behind', async () => {
+    const server = await testServerInKata('127.0.0.1')
+    const before = listeners(await server.refresh())
+    const accepting = acceptOne(server)
+    await within(ACCEPT_MS, 'acceptOne() never returned', accepting.hasReturned)
+    await server.failAccept()
+    const result = await outcome(ACCEPT_MS, 'acceptOne() never settled after the server reported a failed accept (EMFILE)', accepting)
+    expect(
+      result.resolved ? undefined : result.error.code,
+      `while acceptOne() waited, the server reported 'error' (accept EMFILE): it should reject with that error; it ${describeOutcome(result)}`,
+    ).toBe('EMFILE')
+    expect(
+      listeners(await server.refresh()),
+      'listeners on the server after acceptOne() rejected, compared with before: remove every listener you added, on failure too',
+    ).toEqual(before)
+  })
 })
+
+function listeners(facts: RemoteServer['facts']): { connection: number; error: number } {
+  return { connection: facts.listeners.connection ?? 0, error: facts.listeners.error ?? 0 }
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, test } from 'vitest'
+import { descriptorLimitUnavailable } from '#harness/kata-process/descriptor-limit.ts'
 import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
 import { procNetUnavailable } from '#harness/kernel/proc-net.ts'
 import { describeOutcome, type Outcome } from '#harness/lifecycle/outcome.ts'
@@ -62,10 +63,15 @@ describe('fireAndForget(host, port, payload)', () => {
     expect(Buffer.compare(datagrams[0]!, payload), 'the datagram received should hold exactly the bytes sent').toBe(0)
   })
 
-  test('with nothing listening on the port, it still resolves with the bytes sent', async () => {
+  test('with nothing listening on the port, it still resolves with the bytes sent, as when a receiver is there', async () => {
     const port = await freeUdpPort('127.0.0.1')
     const { outcome } = await send('127.0.0.1', port, 'anyone there?')
     expect(outcome, `sending to ${endpoint('127.0.0.1', port)}, where nothing listens: ${describeOutcome(outcome)}`).toEqual({ resolved: true, value: 13 })
+    // Nothing on the wire tells a datagram sent to no one from one never sent: the same call to a receiver must arrive.
+    const receiver = await udpReceiver('127.0.0.1')
+    const again = await send('127.0.0.1', receiver.port, 'anyone there?')
+    expect(again.outcome, `the same payload to a receiver: ${describeOutcome(again.outcome)}`).toEqual({ resolved: true, value: 13 })
+    expect((await receiver.everythingSent(ARRIVAL_MS, 'the receiver got no datagram')).map(String), 'what the receiver got').toEqual(['anyone there?'])
   })
 
   test(`a ${LARGEST_IPV4_PAYLOAD + 1}-byte payload rejects with EMSGSIZE, its socket already closed`, async () => {
@@ -147,10 +153,25 @@ describe('fireAndForget(host, port, payload)', () => {
     const receiver = await udpReceiver('127.0.0.1')
     const { outcome, openWhenSettled, listenedForReplies } = await send('127.0.0.1', receiver.port, 'no reply expected')
     expect(outcome.resolved, `sending to a receiver that never replies: ${describeOutcome(outcome)}`).toBe(true)
+    expect((await receiver.everythingSent(ARRIVAL_MS, 'the receiver got no datagram')).map(String), 'what the receiver got').toEqual(['no reply expected'])
     expect(
       listenedForReplies,
       "a UDP socket listened for 'message' during the call: a fire-and-forget sender expects no reply and should not wait for one",
     ).toBe(false)
     expect(openWhenSettled, 'sockets still open when the promise resolved: close the socket before resolving').toEqual([])
+  })
+
+  test("when its socket cannot even be bound (no file descriptor left: EMFILE), it rejects with that error", async (context) => {
+    const unavailable = descriptorLimitUnavailable()
+    if (unavailable) context.skip(unavailable)
+    const receiver = await udpReceiver('127.0.0.1')
+    // The first send binds the socket implicitly; with no descriptor left, that bind fails as an 'error' event, and the send never completes.
+    const { outcome, openWhenSettled } = await kata.withNoFreeDescriptor(() => send('127.0.0.1', receiver.port, 'no room'))
+    expect(
+      outcome.resolved ? undefined : outcome.error.code,
+      `with no file descriptor left in the process, fireAndForget() should reject with the bind error; it ${describeOutcome(outcome)} ` +
+        "(the implicit bind's failure comes as an 'error' event on the socket, not to the send callback)",
+    ).toBe('EMFILE')
+    expect(openWhenSettled, 'sockets still open when the promise rejected: close the socket before rejecting').toEqual([])
   })
 })

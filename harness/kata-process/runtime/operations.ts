@@ -47,7 +47,8 @@ function writeAll(socket: net.Socket, bytes: Uint8Array): Promise<void> {
     const onError = (error: Error) => reject(error)
     socket.once('error', onError)
     socket.write(bytes, (error) => {
-      socket.off('error', onError)
+      // A failed write's 'error' event comes a tick after this callback: listen until it has passed.
+      setImmediate(() => socket.off('error', onError))
       if (error) reject(error)
       else resolve()
     })
