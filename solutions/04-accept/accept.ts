@@ -9,7 +9,8 @@ export interface Accepted {
 
 /**
  * Waits for the next client of `server`, which is already listening, and resolves with it.
- * The server keeps listening for further clients.
+ * The server keeps listening for further clients. Rejects with the server's error if it reports one
+ * meanwhile (an accept() that failed: EMFILE, ...). Either way, leaves no listener of its own behind.
  */
 export function acceptOne(server: net.Server): Promise<Accepted> {
   return new Promise((resolve, reject) => {
