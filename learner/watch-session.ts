@@ -3,7 +3,7 @@
  * result and the overall progress on screen; when it passes, the next kata becomes current by
  * itself. Single keys: h hint, l list, a run all, r run again, q quit.
  */
-import { watch, type FSWatcher } from 'node:fs'
+import { watch, type FSWatcher } from 'chokidar'
 import { join, relative, sep } from 'node:path'
 import { bold, dim, fileLink, green } from '../harness/reporting/colors.ts'
 import { formatKataReport } from '../harness/reporting/kata-report.ts'
@@ -99,10 +99,20 @@ export class WatchSession {
     })
   }
 
+  /**
+   * chokidar rather than fs.watch: Node 20's recursive fs.watch on Linux loses a file once an editor
+   * saves it by writing a temporary file and renaming it over (JetBrains, gedit, sed -i), and every
+   * later save goes unseen. chokidar watches the folder anew, and reports a rename-save as unlink + add.
+   */
   private watchFiles(): void {
     const root = implementationRoot()
-    this.watcher = watch(root, { recursive: true }, (_event, file) => {
-      if (!file || !/\.(ts|js|mjs)$/.test(file) || file.split(sep).some((part) => part.startsWith('.'))) return
+    this.watcher = watch(root, {
+      ignoreInitial: true,
+      ignored: (path, stats) => relative(root, path).split(sep).some((part) => part.startsWith('.')) || (stats?.isFile() === true && !/\.(ts|js|mjs)$/.test(path)),
+    })
+    this.watcher.on('all', (_event, path) => {
+      if (!/\.(ts|js|mjs)$/.test(path)) return
+      const file = relative(root, path)
       const savedAt = performance.now()
       const saved = this.katas.find((kata) => file.split(sep)[0] === kata.folder)
       clearTimeout(this.saveTimer)
@@ -175,7 +185,7 @@ export class WatchSession {
   }
 
   async stop(): Promise<void> {
-    this.watcher?.close()
+    await this.watcher?.close()
     clearTimeout(this.saveTimer)
     if (this.io.input.isTTY) this.io.input.setRawMode(false)
     this.io.input.pause()
