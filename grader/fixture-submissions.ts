@@ -64,9 +64,7 @@ const FIXTURE_SUBMISSIONS: Record<string, FixtureSubmission> = {
   },
   'infinite-loop': {
     katas: allCorrectBut({
-      '03-backlog': stubWithBody(
-        "import net from 'node:net'\nexport function listenWithBacklog(host: string, backlog: number): Promise<net.Server> {\n  for (;;) {}\n}\n",
-      ),
+      '01-bind': stubWithBody("import net from 'node:net'\nexport function bind(host: string, port: number): Promise<net.Server> {\n  for (;;) {}\n}\n"),
     }),
   },
   'process-exit': {

@@ -32,7 +32,7 @@ test('in docker isolation, every fixture submission gets exactly the points it e
       outDir: join(work, 'out'),
       testsRoot: katasDir,
       runner,
-      timeoutSeconds: 15,
+      timeoutSeconds: 30,
       memoryMiB: 2048,
       concurrency: 3,
       progressStream: { write: () => true },

@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 function options(submissionsDir: string, outDir: string, shard?: GradeOptions['shard']): GradeOptions {
   const runner = new ProcessRunner({ testsRoot: katasDir, memoryMiB: 2048 })
-  return { submissionsDir, outDir, shard, runner, testsRoot: katasDir, timeoutSeconds: 15, memoryMiB: 2048, concurrency: 3, progressStream: quiet }
+  return { submissionsDir, outDir, shard, runner, testsRoot: katasDir, timeoutSeconds: 30, memoryMiB: 2048, concurrency: 3, progressStream: quiet }
 }
 
 test('every fixture submission gets exactly the points it earned, with the reason, in every output format', async () => {

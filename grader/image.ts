@@ -38,10 +38,13 @@ export async function buildImage(image: string, log: (line: string) => void = co
     const ss = which('ss')
     if (ss) await copyInto(rootfs, ss, '/usr/bin/ss')
     // The kata processes start under setpriv: another user, no new privileges, dead with their parent.
+    // prlimit leaves one without a free descriptor, for kata 06's failed implicit bind.
     const setpriv = which('setpriv')
     if (setpriv) await copyInto(rootfs, setpriv, '/usr/bin/setpriv')
+    const prlimit = which('prlimit')
+    if (prlimit) await copyInto(rootfs, prlimit, '/usr/bin/prlimit')
     else log(dim('ss is not installed here, so the image has none: the backlog checks will skip, for everyone alike'))
-    const binaries = [node, ss, setpriv].filter((binary): binary is string => binary !== undefined)
+    const binaries = [node, ss, setpriv, prlimit].filter((binary): binary is string => binary !== undefined)
     for (const library of await sharedLibraries([...binaries, ...(await nativeAddons(join(projectRoot, 'node_modules')))])) {
       await copyInto(rootfs, library, library)
     }

@@ -2,9 +2,13 @@
  * A kata process that cannot open one more file descriptor: its RLIMIT_NOFILE lowered (util-linux
  * prlimit) to its lowest free descriptor, so the next socket() fails with EMFILE, as it does on a
  * server out of descriptors. That is how a test makes an implicit bind fail for real.
+ *
+ * Changing another process's limits takes CAP_SYS_RESOURCE or the same user; the grader's root may not
+ * have the capability (it was dropped here), so for a kata process with an identity of its own, prlimit
+ * runs as that user.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import type { Identity } from './identities.ts'
 
 let reason: string | undefined | null = null
 
@@ -17,30 +21,27 @@ export function descriptorLimitUnavailable(): string | undefined {
   return reason
 }
 
-/** Runs `body` while process `pid` can open no new descriptor, then gives it its limit back. */
-export async function withNoFreeDescriptor<T>(pid: number, body: () => Promise<T>): Promise<T> {
-  const [soft, hard] = execFileSync('prlimit', ['--pid', String(pid), '--nofile', '--raw', '--noheadings', '--output=SOFT,HARD'], { encoding: 'utf8' })
-    .trim()
-    .split(/\s+/)
-  setLimit(pid, `${lowestFreeDescriptor(pid)}:${hard}`)
+/** Runs `body` while process `pid` (running as `identity`, if it has one of its own) can open no new descriptor, then gives it its limit back. */
+export async function withNoFreeDescriptor<T>(pid: number, identity: Identity | undefined, body: () => Promise<T>): Promise<T> {
+  const run = (command: string, args: string[]) => execFileSync(...asUser(identity, command, args), { encoding: 'utf8' })
+  const [soft, hard] = run('prlimit', ['--pid', String(pid), '--nofile', '--raw', '--noheadings', '--output=SOFT,HARD']).trim().split(/\s+/)
+  const listing = run(process.execPath, ['-e', `process.stdout.write(require('fs').readdirSync('/proc/${pid}/fd').join(' '))`])
+  const used = new Set(listing.split(' ').map(Number))
+  let lowestFree = 0
+  while (used.has(lowestFree)) lowestFree++
+  run('prlimit', ['--pid', String(pid), `--nofile=${lowestFree}:${hard}`])
   try {
     return await body()
   } finally {
     try {
-      setLimit(pid, `${soft}:${hard}`)
+      run('prlimit', ['--pid', String(pid), `--nofile=${soft}:${hard}`])
     } catch {
       // the process has ended: nothing to give back
     }
   }
 }
 
-function setLimit(pid: number, limit: string): void {
-  execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}`], { stdio: 'ignore' })
-}
-
-function lowestFreeDescriptor(pid: number): number {
-  const used = new Set(readdirSync(`/proc/${pid}/fd`).map(Number))
-  let fd = 0
-  while (used.has(fd)) fd++
-  return fd
+function asUser(identity: Identity | undefined, command: string, args: string[]): [string, string[]] {
+  if (!identity) return [command, args]
+  return ['setpriv', ['--reuid', String(identity.uid), '--regid', String(identity.gid), '--clear-groups', '--', command, ...args]]
 }

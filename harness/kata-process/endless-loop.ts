@@ -5,12 +5,11 @@
  * A process only starved of CPU (a busy machine) uses little of it, and is left to the test's bound.
  */
 import { formatDuration } from '../lifecycle/within.ts'
+import { BUSY_SHARE } from './kata-errors.ts'
 import { KataProcessError, type KataProcess } from './kata-process.ts'
 
 const WINDOW_MS = 500
 const CHECK_EVERY_MS = 125
-/** Of the window, this share of one core: a loop gets all of a core when the machine has one to spare, half of one when three processes share two cores. An idle process uses next to none. */
-const BUSY_SHARE = 0.5
 
 /** Rejects with the reason once `process` is seen looping before `returned` resolves; `stop` ends the watch. */
 export function endlessLoopWatch(process: KataProcess, label: string, returned: Promise<unknown>): { looping: Promise<never>; stop: () => void } {

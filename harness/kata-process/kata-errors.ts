@@ -3,6 +3,15 @@ import { inspect } from 'node:util'
 import { formatDuration } from '../lifecycle/within.ts'
 import { RemoteError } from './remote.ts'
 
+/**
+ * A call that has not returned while its process used this share of one core, or more, of the time
+ * waited is in an endless loop. If the learner's code is right, a call does microseconds of work
+ * before it returns, even on a machine so busy that the process waits its turn the whole time. A loop
+ * takes whatever share it is given: all of a core on an idle machine, a fifth of one with ten
+ * processes wanting two cores.
+ */
+export const BUSY_SHARE = 0.1
+
 /** "EADDRINUSE (listen EADDRINUSE: address already in use 127.0.0.1:5000)", or the value thrown. */
 export function describeProblem(error: unknown): string {
   if (error instanceof RemoteError || error instanceof Error) {
@@ -33,7 +42,7 @@ export function learnerFrames(error: unknown): string[] {
 /** Why a call is still pending when its wait runs out, from whether it returned and the CPU the process used. */
 export function whyStillPending(fn: string, returned: boolean, cpu: { usedMs: number; waitedMs: number } | undefined): { text: string; stuck: boolean } {
   const cpuText = cpu ? `${formatDuration(cpu.usedMs)} of CPU in ${formatDuration(cpu.waitedMs)}` : undefined
-  const busy = cpu !== undefined && cpu.usedMs >= cpu.waitedMs * 0.5
+  const busy = cpu !== undefined && cpu.usedMs >= cpu.waitedMs * BUSY_SHARE
   if (!returned) {
     const why = busy
       ? `your code kept the CPU busy (${cpuText}): an endless loop? A loop that waits for an event never sees it, since Node handles events only once your code returns`

@@ -132,7 +132,7 @@ test.runIf(descriptorLimitUnavailable() === undefined)('with no descriptor left,
         socket.send('x', 9, '127.0.0.1', () => { socket.close(); resolve('sent') })
       })
     }`)
-  expect(await withNoFreeDescriptor(kata.pid, async () => call(kata, 'send'))).toBe('EMFILE bind')
+  expect(await withNoFreeDescriptor(kata.pid, undefined, async () => call(kata, 'send'))).toBe('EMFILE bind')
   expect(await call(kata, 'send'), 'the limit is given back afterwards').toBe('sent')
 }, 10_000)
 

@@ -259,7 +259,7 @@ export class KataUnderTest<M> {
   /** Runs `body` while the kata process can open no new file descriptor (see descriptor-limit.ts). */
   async withNoFreeDescriptor<T>(body: () => Promise<T>): Promise<T> {
     const process = await this.process()
-    return withNoFreeDescriptor(process.pid, body)
+    return withNoFreeDescriptor(process.pid, this.runAs, body)
   }
 
   /** Stops the kata process's event loop (SIGSTOP): it accepts nothing, while the kernel still completes handshakes. */
