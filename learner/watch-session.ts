@@ -47,7 +47,7 @@ export class WatchSession {
     io.output.write(dim('Starting: running every kata to find where you are…\n'))
     const session = new WatchSession(await KataRunner.start(), io)
     await session.runAll()
-    session.watchFiles()
+    await session.watchFiles()
     session.listenToKeys()
     return session
   }
@@ -103,8 +103,9 @@ export class WatchSession {
    * chokidar rather than fs.watch: Node 20's recursive fs.watch on Linux loses a file once an editor
    * saves it by writing a temporary file and renaming it over (JetBrains, gedit, sed -i), and every
    * later save goes unseen. chokidar watches the folder anew, and reports a rename-save as unlink + add.
+   * Resolves once the watcher has read the folder: from then on, every save is seen.
    */
-  private watchFiles(): void {
+  private watchFiles(): Promise<void> {
     const root = implementationRoot()
     this.watcher = watch(root, {
       ignoreInitial: true,
@@ -122,6 +123,7 @@ export class WatchSession {
         this.queue(() => this.runCurrent(savedAt))
       }, SAVE_SETTLE_MS)
     })
+    return new Promise((resolve) => this.watcher!.once('ready', resolve))
   }
 
   private listenToKeys(): void {

@@ -40,7 +40,7 @@ export async function endTest(kata: KataUnderTest<unknown>, failed: boolean): Pr
   const released = await within(ANSWER_MS, 'the kata process never answered at the end of the test', process.release()).catch(() => undefined)
   if (!released) return endStopped(kata, process)
   addStrykerCoverage(released.stryker)
-  const output = await process.takeOutput()
+  const { output } = released
   const leaks = await leftBehind(process, released.leftovers)
   const problems = leaks.length > 0 && !failed ? [describeLeaks(leaks)] : []
   const ended = process.takeEndReason()
@@ -51,7 +51,7 @@ export async function endTest(kata: KataUnderTest<unknown>, failed: boolean): Pr
 
 /** A kata process that crashed, ended or is stuck in the learner's code: say why (once), and replace it. */
 async function endStopped(kata: KataUnderTest<unknown>, process: KataProcess): Promise<EndOfTest> {
-  const output = await process.takeOutput()
+  const output = process.takeOutput()
   const reason = process.takeEndReason()
   await kata.retire()
   return { problems: reason ? [reason] : [], output }
@@ -68,7 +68,7 @@ async function kernelLeaks(process: KataProcess, leftovers: Leftover[]): Promise
   const giveUpAt = performance.now() + LEAK_GRACE_MS
   while (holdsSockets(process) && performance.now() < giveUpAt) await sleep(10)
   if (!holdsSockets(process)) return []
-  const open = [...process.sockets('tcp'), ...process.sockets('udp')]
+  const open = process.sockets('any')
   return open.map((row) => describeRow(row, leftovers.find((leftover) => leftover.localPort === row.localPort)))
 }
 
@@ -79,7 +79,7 @@ async function kernelLeaks(process: KataProcess, leftovers: Leftover[]): Promise
 function holdsSockets(process: KataProcess): boolean {
   const inodes = process.socketInodes()
   if (inodes !== undefined) return inodes.length > 0
-  return process.sockets('tcp').length + process.sockets('udp').length > 0
+  return process.sockets('any').length > 0
 }
 
 /** "a TCP connection from 127.0.0.1:41234 to 127.0.0.1:5000, ESTAB in the kernel (unref()'d)" */

@@ -97,8 +97,8 @@ describe('the kata process', () => {
   test('what it prints is kept, in order, for the test that asks', async () => {
     const kata = await kataProcessWith(`export function chat(): void { console.log('one'); console.error('two'); process.stdout.write('three\\n') }`)
     await call(kata, 'chat')
-    expect(await kata.takeOutput()).toBe('one\ntwo\nthree\n')
-    expect(await kata.takeOutput()).toBe('')
+    expect((await kata.release()).output).toBe('one\ntwo\nthree\n')
+    expect((await kata.release()).output).toBe('')
   })
 
   test('after release, what the learner left behind is named: a pending timer with its line, an unref()d server', async (context) => {

@@ -7,7 +7,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { HarnessError } from '../lifecycle/harness-error.ts'
-import { sleep } from '../lifecycle/within.ts'
 import { socketInodesOf, socketsOwnedBy, type KernelSocket, type Protocol, type SocketOwner } from '../kernel/proc-net.ts'
 import { describeProblem, describeUncaught } from './kata-errors.ts'
 import { OutputCapture } from './output.ts'
@@ -124,8 +123,8 @@ export class KataProcess implements HandleHost {
     return inodes === undefined ? undefined : [...inodes].filter((inode) => !this.channelInodes.has(inode))
   }
 
-  /** The kernel's rows for the sockets the kata process holds. */
-  sockets(protocol: Protocol, which?: (socket: KernelSocket) => boolean): KernelSocket[] {
+  /** The kernel's rows for the sockets the kata process holds, of one protocol or of both. */
+  sockets(protocol: Protocol | 'any', which?: (socket: KernelSocket) => boolean): KernelSocket[] {
     return this.alive ? socketsOwnedBy(this.socketOwner, protocol, which) : []
   }
 
@@ -173,20 +172,24 @@ export class KataProcess implements HandleHost {
   }
 
   /** Closes everything the test owns in the kata process; what the learner's code still holds comes back. */
-  async release(): Promise<{ leftovers: Leftover[]; stryker?: StrykerCoverage }> {
-    const reply = await this.request({ type: 'release', id: 0 })
+  /**
+   * Closes everything the test owns in the kata process; what the learner's code still holds comes
+   * back, with everything it printed since the last release (the process writes a mark after it on
+   * both streams, and the marks are waited for).
+   */
+  async release(): Promise<{ leftovers: Leftover[]; stryker?: StrykerCoverage; output: string }> {
+    const mark = `\u001fkata-output-mark-${this.nextId}\u001f`
+    const arrived = this.output.markArrived(mark)
+    const reply = await this.request({ type: 'release', id: 0, mark })
     if (reply.type !== 'released') throw new KataProcessError(`unexpected answer ${reply.type}`)
-    return { leftovers: reply.leftovers, stryker: reply.stryker }
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([arrived, this.exited, new Promise((resolve) => (timer = setTimeout(resolve, OUTPUT_MARK_MS)))])
+    clearTimeout(timer)
+    return { leftovers: reply.leftovers, stryker: reply.stryker, output: this.output.take() }
   }
 
-  /** Everything printed since the last call, once the process has confirmed it is all here. */
-  async takeOutput(): Promise<string> {
-    if (this.alive && !this.frozen && !this.stuck) {
-      const mark = `\u001fkata-output-mark-${this.nextId}\u001f`
-      const arrived = this.output.markArrived(mark)
-      await this.request({ type: 'flush', id: 0, mark }).catch(() => {})
-      await Promise.race([arrived, this.exited, sleep(OUTPUT_MARK_MS)])
-    }
+  /** What the process printed and has not been taken yet (of a process that can no longer be asked for a mark). */
+  takeOutput(): string {
     return this.output.take()
   }
 

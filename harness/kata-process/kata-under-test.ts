@@ -230,7 +230,7 @@ export class KataUnderTest<M> {
   }
 
   /** The kernel's rows for the sockets the kata process holds now (none when it is not running). */
-  async sockets(protocol: Protocol, which?: (socket: KernelSocket) => boolean): Promise<KernelSocket[]> {
+  async sockets(protocol: Protocol | 'any', which?: (socket: KernelSocket) => boolean): Promise<KernelSocket[]> {
     const process = await this.current?.catch(() => undefined)
     return process?.sockets(protocol, which) ?? []
   }

@@ -124,8 +124,8 @@ export type ToKata =
   | { type: 'create'; id: number; request: CreateRequest }
   | { type: 'invoke'; id: number; handle: number; op: string; args: Encoded[] }
   | { type: 'test-start'; id: number; stryker?: StrykerState }
-  | { type: 'release'; id: number }
-  | { type: 'flush'; id: number; mark: string }
+  /** The end of a test: close what it owns, write `mark` on stdout and stderr, report what is left. */
+  | { type: 'release'; id: number; mark: string }
   | { type: 'ping'; id: number }
 
 export type FromKata =

@@ -177,13 +177,14 @@ function ownedBy(owner: SocketOwner): (socket: KernelSocket) => boolean {
  * twice in a row. Reading /proc/net/tcp walks the kernel's whole connection hash table, which takes
  * milliseconds where it is large, so the fewer reads the better.
  */
-export function socketsOwnedBy(owner: SocketOwner, protocol: Protocol, which: (socket: KernelSocket) => boolean = () => true): KernelSocket[] {
+export function socketsOwnedBy(owner: SocketOwner, protocol: Protocol | 'any', which: (socket: KernelSocket) => boolean = () => true): KernelSocket[] {
   if ('pid' in owner && owner.pid !== 'self') return socketsOfProcess(owner.pid, owner.ignore ?? new Set(), protocol, which)
+  const tables = () => (protocol === 'any' ? [...kernelSockets('tcp'), ...kernelSockets('udp')] : kernelSockets(protocol))
   let previous: string | undefined
   let found: KernelSocket[] = []
   for (let read = 0; read < MAX_READS; read++) {
     const owned = ownedBy(owner)
-    found = distinct(kernelSockets(protocol).filter((socket) => owned(socket) && which(socket)))
+    found = distinct(tables().filter((socket) => owned(socket) && which(socket)))
     const fingerprint = found.map(rowKey).sort().join('\n')
     if (fingerprint === previous) break
     previous = fingerprint
@@ -191,7 +192,7 @@ export function socketsOwnedBy(owner: SocketOwner, protocol: Protocol, which: (s
   return found
 }
 
-function socketsOfProcess(pid: number, ignore: Set<number>, protocol: Protocol, which: (socket: KernelSocket) => boolean): KernelSocket[] {
+function socketsOfProcess(pid: number, ignore: Set<number>, protocol: Protocol | 'any', which: (socket: KernelSocket) => boolean): KernelSocket[] {
   const wanted = [...(socketInodesOf(pid) ?? [])].filter((inode) => !ignore.has(inode))
   if (wanted.length === 0) return []
   let rows: KernelSocket[] = []
@@ -200,7 +201,7 @@ function socketsOfProcess(pid: number, ignore: Set<number>, protocol: Protocol, 
     rows = distinct([...kernelSockets('tcp'), ...kernelSockets('udp')].filter((socket) => wanted.includes(socket.inode)))
     if (wanted.every((inode) => rows.some((socket) => socket.inode === inode))) break
   }
-  return rows.filter((socket) => socket.protocol === protocol && which(socket))
+  return rows.filter((socket) => (protocol === 'any' || socket.protocol === protocol) && which(socket))
 }
 
 /** A process may hold sockets that are in no table read here (Unix sockets): looking again does not find them. */

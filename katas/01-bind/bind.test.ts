@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
 import { listeningStateOf, RemoteServer } from '#harness/kata-process/remote.ts'
-import { listenersOn } from '#harness/kernel/proc-net.ts'
+import type { KernelSocket } from '#harness/kernel/proc-net.ts'
 import { describeOutcome, outcome } from '#harness/lifecycle/outcome.ts'
 import {
   requireAddress,
@@ -33,13 +33,10 @@ function bindThatMustFail(host: string, port: number, why: string) {
   return outcome(LISTEN_MS, `bind('${host}', ${port}) never settled for ${why}`, bind(host, port))
 }
 
-/** Every socket the kata process holds now, as the kernel shows it: "tcp LISTEN 127.0.0.1:41234", "tcp ESTAB 127.0.0.1:5000 -> 127.0.0.1:41234". */
-async function socketsHeld(): Promise<string[]> {
-  const rows = [...(await kata.sockets('tcp')), ...(await kata.sockets('udp'))]
-  return rows.map((row) => {
-    const local = endpoint(row.localAddress, row.localPort)
-    return `${row.protocol} ${row.state} ${local}${row.remotePort ? ` -> ${endpoint(row.remoteAddress, row.remotePort)}` : ''}`
-  })
+/** A socket as the kernel shows it: "tcp LISTEN 127.0.0.1:41234", "tcp ESTAB 127.0.0.1:5000 -> 127.0.0.1:41234". */
+function describeRow(row: KernelSocket): string {
+  const local = endpoint(row.localAddress, row.localPort)
+  return `${row.protocol} ${row.state} ${local}${row.remotePort ? ` -> ${endpoint(row.remoteAddress, row.remotePort)}` : ''}`
 }
 
 describe('bind(host, port)', () => {
@@ -55,11 +52,11 @@ describe('bind(host, port)', () => {
   test("the kernel shows your process's LISTEN socket on exactly that address and port, and no other socket", async (context) => {
     requireKernelSocketTable(context)
     const { port } = await bindOnAFreePort('127.0.0.1')
-    expect(listenersOn(kata.socketOwner(), port), `your kata process's LISTEN sockets on port ${port}, as /proc/net/tcp shows them`).toEqual([
-      endpoint('127.0.0.1', port),
-    ])
+    const held = await kata.sockets('any')
+    const listening = held.filter((row) => row.state === 'LISTEN' && row.localPort === port).map((row) => endpoint(row.localAddress, row.localPort))
+    expect(listening, `your kata process's LISTEN sockets on port ${port}, as /proc/net/tcp shows them`).toEqual([endpoint('127.0.0.1', port)])
     expect(
-      await socketsHeld(),
+      held.map(describeRow),
       "the sockets your kata process holds once bind() has resolved, as /proc/net shows them: bind() opens the listener and nothing else (a connection or server opened on the side stays open, unref()'d or not)",
     ).toEqual([`tcp LISTEN ${endpoint('127.0.0.1', port)}`])
   })

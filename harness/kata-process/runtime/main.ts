@@ -66,9 +66,7 @@ function dispatch(message: ToKata): void {
     case 'test-start':
       return testStart(message.id, message.stryker)
     case 'release':
-      return release(message.id)
-    case 'flush':
-      return flush(message.id, message.mark)
+      return release(message.id, message.mark)
     case 'ping':
       return reply(message.id, { k: 'undefined' })
   }
@@ -137,21 +135,19 @@ async function create(request: CreateRequest): Promise<{ value: Encoded; extra?:
   return { value: { k: 'handle', id: own(socket), facts: factsOf(socket) }, extra: { connectMs: performance.now() - started } }
 }
 
-/** Writes `mark` after everything printed so far: once the test process sees it on both streams, it has it all. */
-function flush(id: number, mark: string): void {
-  process.stdout.write(mark)
-  writeStderr(mark) // what reaches stderr by itself (Node's own warnings) comes before this
-  reply(id, { k: 'undefined' })
-}
-
 function testStart(id: number, stryker: StrykerState | undefined): void {
   strykerTestStart(stryker)
   reply(id, { k: 'undefined' })
 }
 
-/** Closes what the test owns, then reports what the learner's code still holds. */
-function release(id: number): void {
+/**
+ * Closes what the test owns, then reports what the learner's code still holds. `mark` goes after
+ * everything printed so far: once the test process sees it on both streams, it has all of it.
+ */
+function release(id: number, mark: string): void {
   releaseOwned((server) => tracker.acceptedBy(server))
+  process.stdout.write(mark)
+  writeStderr(mark) // what reaches stderr by itself (Node's own warnings) comes before this
   send({ type: 'released', id, leftovers: tracker.leftovers(), stryker: strykerCoverage() })
 }
 
