@@ -29,6 +29,55 @@ export type Encoded =
   /** Anything else, or what lies past the depth limit: util.inspect's text. */
   | { k: 'other'; text: string }
 
+/** What each side makes of the values only it can rebuild: objects known by id, bytes, errors, and the rest. */
+export interface Rebuild {
+  handle(id: number, facts: HandleFacts): unknown
+  bytes(encoded: Extract<Encoded, { k: 'bytes' }>): unknown
+  error?(facts: ErrorFacts): unknown
+  opaque?(description: string): unknown
+}
+
+/** A value rebuilt from how it crossed: plain values here, the rest by `rebuild`. */
+export function rebuildValue(encoded: Encoded, rebuild: Rebuild): unknown {
+  switch (encoded.k) {
+    case 'undefined':
+      return undefined
+    case 'null':
+      return null
+    case 'boolean':
+    case 'string':
+      return encoded.v
+    case 'number':
+      return Number(encoded.v)
+    case 'bigint':
+      return BigInt(encoded.v)
+    case 'symbol':
+      return Symbol(encoded.v.replace(/^Symbol\((.*)\)$/, '$1'))
+    case 'bytes':
+      return rebuild.bytes(encoded)
+    case 'array':
+      return encoded.items.map((item) => rebuildValue(item, rebuild))
+    case 'object':
+      return Object.fromEntries(encoded.entries.map(([key, value]) => [key, rebuildValue(value, rebuild)]))
+    case 'handle':
+      return rebuild.handle(encoded.id, encoded.facts)
+    case 'error':
+      return opaqueOr(rebuild.error?.(encoded.error), rebuild, `an error: ${encoded.error.message}`)
+    case 'function':
+      return opaqueOr(undefined, rebuild, `a function${encoded.name ? ` named ${encoded.name}` : ''}`)
+    case 'promise':
+      return opaqueOr(undefined, rebuild, 'a promise (not awaited)')
+    case 'other':
+      return opaqueOr(undefined, rebuild, encoded.text)
+  }
+}
+
+function opaqueOr(value: unknown, rebuild: Rebuild, description: string): unknown {
+  if (value !== undefined) return value
+  if (!rebuild.opaque) throw new Error(`${description} cannot be sent to the kata process`)
+  return rebuild.opaque(description)
+}
+
 export interface ErrorFacts {
   name: string
   message: string

@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util'
 import { endpoint } from '../sockets/addresses.ts'
-import type { Encoded, ErrorFacts, HandleFacts, ObjectFacts, ServerFacts, SocketFacts, UdpSocketFacts } from './protocol.ts'
+import { rebuildValue, type Encoded, type ErrorFacts, type HandleFacts, type ObjectFacts, type ServerFacts, type SocketFacts, type UdpSocketFacts } from './protocol.ts'
 
 /** What a remote object needs of the kata process that holds it. */
 export interface HandleHost {
@@ -90,37 +90,12 @@ export class RemoteError extends Error {
 
 /** A value from the kata process, rebuilt: remote objects for its servers and sockets. */
 export function decode(encoded: Encoded, host: HandleHost): unknown {
-  switch (encoded.k) {
-    case 'undefined':
-      return undefined
-    case 'null':
-      return null
-    case 'boolean':
-    case 'string':
-      return encoded.v
-    case 'number':
-      return Number(encoded.v)
-    case 'bigint':
-      return BigInt(encoded.v)
-    case 'symbol':
-      return Symbol(encoded.v.replace(/^Symbol\((.*)\)$/, '$1'))
-    case 'bytes':
-      return Buffer.from(encoded.base64, 'base64')
-    case 'array':
-      return encoded.items.map((item) => decode(item, host))
-    case 'object':
-      return Object.fromEntries(encoded.entries.map(([key, value]) => [key, decode(value, host)]))
-    case 'error':
-      return new RemoteError(encoded.error)
-    case 'handle':
-      return remoteHandle(encoded.id, encoded.facts, host)
-    case 'function':
-      return new RemoteValue(`a function${encoded.name ? ` named ${encoded.name}` : ''}`)
-    case 'promise':
-      return new RemoteValue('a promise (not awaited)')
-    case 'other':
-      return new RemoteValue(encoded.text)
-  }
+  return rebuildValue(encoded, {
+    handle: (id, facts) => remoteHandle(id, facts, host),
+    bytes: (bytes) => Buffer.from(bytes.base64, 'base64'),
+    error: (facts) => new RemoteError(facts),
+    opaque: (description) => new RemoteValue(description),
+  })
 }
 
 function remoteHandle(id: number, facts: HandleFacts, host: HandleHost): RemoteHandle {

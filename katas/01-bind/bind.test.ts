@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { expectNoErrorListenerLeft } from '#harness/kata-process/left-behind.ts'
 import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
 import { listeningStateOf, RemoteServer } from '#harness/kata-process/remote.ts'
 import type { KernelSocket } from '#harness/kernel/proc-net.ts'
@@ -107,12 +108,7 @@ describe('bind(host, port)', () => {
   test("once it has resolved, it leaves no 'error' listener of its own on the server", async () => {
     const { server, port } = await bindOnAFreePort('127.0.0.1')
     await expectConnectable('127.0.0.1', port, 'the server bind() resolved with should be listening')
-    const left = server.facts.listeners.error ?? 0
-    expect(
-      left,
-      `when bind() resolved, the server still had ${left} 'error' listener(s): one left behind swallows every later ` +
-        "error of the server, which from then on is the caller's to handle. Remove yours (server.off) once listening",
-    ).toBe(0)
+    expectNoErrorListenerLeft('bind', server)
   })
 
   test('a port already in use rejects with EADDRINUSE and leaves nothing open', async () => {

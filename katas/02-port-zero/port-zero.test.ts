@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { expectNoErrorListenerLeft } from '#harness/kata-process/left-behind.ts'
 import { kataUnderTest, type Settlement } from '#harness/kata-process/kata-under-test.ts'
 import { listeningStateOf, RemoteServer } from '#harness/kata-process/remote.ts'
 import { ephemeralPortRange } from '#harness/kernel/ephemeral-ports.ts'
@@ -117,11 +118,6 @@ describe('listenOnAnyPort(host)', () => {
     const listening = await listenOnAnyPortOf('127.0.0.1')
     await expectListeningOn('127.0.0.1', listening)
     const { server } = listening
-    const left = server.facts.listeners.error ?? 0
-    expect(
-      left,
-      `when listenOnAnyPort() resolved, the server still had ${left} 'error' listener(s): one left behind swallows every later ` +
-        "error of the server, which from then on is the caller's to handle. Remove yours (server.off) once listening",
-    ).toBe(0)
+    expectNoErrorListenerLeft('listenOnAnyPort', server)
   })
 })

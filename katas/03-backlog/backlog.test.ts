@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { expectNoErrorListenerLeft } from '#harness/kata-process/left-behind.ts'
 import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
 import { listeningStateOf, RemoteServer } from '#harness/kata-process/remote.ts'
 import { listenersOnPort, somaxconn } from '#harness/kernel/ss.ts'
@@ -129,11 +130,6 @@ describe('listenWithBacklog(host, backlog)', () => {
   test("once it has resolved, it leaves no 'error' listener of its own on the server", async () => {
     const server = await serverWithBacklog('127.0.0.1', 5)
     await expectConnectable('127.0.0.1', server.port, 'the server listenWithBacklog() resolved with should be listening')
-    const left = server.facts.listeners.error ?? 0
-    expect(
-      left,
-      `when listenWithBacklog() resolved, the server still had ${left} 'error' listener(s): one left behind swallows every later ` +
-        "error of the server, which from then on is the caller's to handle. Remove yours (server.off) once listening",
-    ).toBe(0)
+    expectNoErrorListenerLeft('listenWithBacklog', server)
   })
 })

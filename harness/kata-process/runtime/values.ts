@@ -3,7 +3,7 @@
  * sockets become handles the test owns) and the arguments the test sent.
  */
 import { inspect } from 'node:util'
-import type { Encoded, ErrorFacts } from '../protocol.ts'
+import { rebuildValue, type Encoded, type ErrorFacts } from '../protocol.ts'
 import { factsOf, isHandleObject, objectById, own } from './handles.ts'
 
 const MAX_DEPTH = 4
@@ -74,29 +74,7 @@ export function errorFacts(error: unknown): ErrorFacts {
 
 /** An argument the test sent: plain values, bytes (a view into a larger buffer stays one), or a handle to an object here. */
 export function decode(encoded: Encoded): unknown {
-  switch (encoded.k) {
-    case 'undefined':
-      return undefined
-    case 'null':
-      return null
-    case 'boolean':
-    case 'string':
-      return encoded.v
-    case 'number':
-      return Number(encoded.v)
-    case 'bigint':
-      return BigInt(encoded.v)
-    case 'bytes':
-      return decodeBytes(encoded)
-    case 'array':
-      return encoded.items.map(decode)
-    case 'object':
-      return Object.fromEntries(encoded.entries.map(([key, value]) => [key, decode(value)]))
-    case 'handle':
-      return objectById(encoded.id)
-    default:
-      throw new Error(`the test sent an argument of a kind the kata process cannot rebuild: ${encoded.k}`)
-  }
+  return rebuildValue(encoded, { handle: (id) => objectById(id), bytes: decodeBytes })
 }
 
 function decodeBytes(encoded: Extract<Encoded, { k: 'bytes' }>): Uint8Array {
