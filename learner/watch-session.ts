@@ -11,11 +11,13 @@ import { listKatas, type Kata } from '../harness/katas.ts'
 import { parseTestDescriptions, readLesson } from '../harness/reporting/lessons.ts'
 import { implementationRoot, testsRoot, typedFrom } from '../harness/paths.ts'
 import { kataState, progressSummary, type KataRun } from '../harness/reporting/progress.ts'
-import { formatDuration } from '../harness/lifecycle/within.ts'
+import { formatDuration, sleep } from '../harness/lifecycle/within.ts'
 import { revealNextHint } from './hints.ts'
 import { KataRunner } from './kata-runner.ts'
 
 const SAVE_SETTLE_MS = 40
+/** How long quitting waits for a run it cancelled, and then for Vitest to close. */
+const STOP_MS = 1000
 
 export interface WatchIO {
   input: NodeJS.ReadStream
@@ -32,6 +34,7 @@ export class WatchSession {
   private running: Promise<void> = Promise.resolve()
   private saveTimer: NodeJS.Timeout | undefined
   private watcher: FSWatcher | undefined
+  private stopped = false
   private readonly cwd = typedFrom()
   readonly finished: Promise<void>
   private finish = () => {}
@@ -46,9 +49,10 @@ export class WatchSession {
   static async start(io: WatchIO = { input: process.stdin, output: process.stdout }): Promise<WatchSession> {
     io.output.write(dim('Starting: running every kata to find where you are…\n'))
     const session = new WatchSession(await KataRunner.start(), io)
-    await session.runAll()
-    await session.watchFiles()
-    session.listenToKeys()
+    session.listenToKeys() // q quits during the first run too, however long its katas take
+    session.queue(() => session.runAll())
+    await session.running
+    if (!session.stopped) await session.watchFiles()
     return session
   }
 
@@ -187,13 +191,16 @@ export class WatchSession {
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
     await this.watcher?.close()
     clearTimeout(this.saveTimer)
     if (this.io.input.isTTY) this.io.input.setRawMode(false)
     this.io.input.pause()
-    await this.runner.cancel() // q quits now, even while a kata's tests wait out their bounds
-    await this.running.catch(() => {})
-    await this.runner.close()
+    // q quits now, even while a kata's tests wait out their bounds: the run is cancelled, and what is
+    // left of it is not waited for long (its kata processes die with their test workers).
+    await Promise.race([Promise.all([this.runner.cancel(), this.running.catch(() => {})]), sleep(STOP_MS)])
+    await Promise.race([this.runner.close(), sleep(STOP_MS)])
     this.io.output.write('\nStopped watching.\n')
     this.finish()
   }

@@ -6,3 +6,4 @@ await runCommand(async () => {
   const session = await WatchSession.start()
   await session.finished
 })
+process.exit() // a test worker a cancelled run left behind must not keep the learner waiting
