@@ -34,7 +34,7 @@ export function describeUncaught(kind: 'exception' | 'rejection', error: unknown
 }
 
 /** The stack frames of the learner's own code, mapped to their .ts lines, for the report's "at ..." line. */
-export function learnerFrames(error: unknown): string[] {
+function learnerFrames(error: unknown): string[] {
   const stack = (error as Error | undefined)?.stack ?? ''
   return stack.split('\n').filter((line) => /^\s+at /.test(line) && !line.includes('node:') && !line.includes('/harness/')).slice(0, 3)
 }

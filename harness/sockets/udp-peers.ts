@@ -1,7 +1,6 @@
 /** The test's UDP end: a receiver that never replies. */
 import dgram from 'node:dgram'
 import net from 'node:net'
-import { endpoint } from './addresses.ts'
 import { closeAfterTest } from '../lifecycle/cleanup.ts'
 import { procNetUnavailable, socketsOfThisProcess } from '../kernel/proc-net.ts'
 import { nextEvent, sleep, until } from '../lifecycle/within.ts'
