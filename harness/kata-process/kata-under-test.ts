@@ -145,7 +145,7 @@ export async function kataUnderTest<M>(testFileUrl: string): Promise<KataUnderTe
   inThisRun.add(underTest as KataUnderTest<unknown>)
   afterAll(async () => {
     inThisRun.delete(underTest as KataUnderTest<unknown>)
-    await underTest.stop()
+    await underTest.retire()
   })
   return underTest
 }
@@ -282,9 +282,5 @@ export class KataUnderTest<M> {
     const process = await this.running()
     this.current = undefined
     await process?.kill()
-  }
-
-  async stop(): Promise<void> {
-    await this.retire()
   }
 }
