@@ -28,7 +28,7 @@ const concurrency = Number(values.concurrency)
 const memoryMiB = 2048
 
 async function runnerFor(mode: string): Promise<Runner | string> {
-  if (mode === 'process') return new ProcessRunner({ testsRoot: katasDir, memoryMiB })
+  if (mode === 'process') return ProcessRunner.open({ testsRoot: katasDir, memoryMiB }).catch((error: Error) => `skipped: ${error.message}`)
   const { DockerRunner } = await import('./docker-runner.ts')
   return DockerRunner.start({ image: DEFAULT_IMAGE, testsRoot: katasDir, defaultTestsRoot: katasDir, memoryMiB }).catch(
     (error: Error) => `skipped: ${error.message}`,

@@ -1,16 +1,18 @@
 /**
  * npm run grade -- <submissions-dir> --out <dir> [--isolation process|docker] [--image NAME]
  *                  [--timeout SECONDS] [--concurrency N] [--tests DIR] [--shard I/N] [--memory MIB]
+ *                  [--accept-weak-isolation]
  * npm run grade -- merge <dir>... --out <dir>
  *
  * Exits 0 once grading finished, whatever the students scored; 1 when the grader itself could not
- * run (the reference solutions fail here, say); 2 for a command line it does not understand.
+ * run (the reference solutions fail here, say) or failed on a submission (listed, to grade again);
+ * 2 for a command line it does not understand.
  */
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { bold, dim, green, red } from '../harness/reporting/colors.ts'
+import { bold, dim, green, red, yellow } from '../harness/reporting/colors.ts'
 import { katasDir, typedFrom } from '../harness/paths.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
 import { GraderError } from './calibration.ts'
@@ -23,6 +25,7 @@ import { parseShard } from './submissions.ts'
 const USAGE = `usage:
   npm run grade -- <submissions-dir> --out <dir> [--isolation process|docker] [--image NAME]
                    [--timeout SECONDS] [--concurrency N] [--tests DIR] [--shard I/N] [--memory MIB]
+                   [--accept-weak-isolation]
   npm run grade -- merge <dir>... --out <dir>`
 
 class UsageError extends Error {}
@@ -42,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
       tests: { type: 'string' },
       shard: { type: 'string' },
       memory: { type: 'string', default: '2048' },
+      'accept-weak-isolation': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -64,20 +68,30 @@ async function main(argv: string[]): Promise<void> {
   const concurrency = positiveNumber('--concurrency', values.concurrency)
   const shard = values.shard ? parseShard(values.shard) : undefined
 
-  const runner = await makeRunner(values.isolation, { testsRoot, memoryMiB, image: values.image })
+  const acceptWeakIsolation = values['accept-weak-isolation']
+  const runner = await makeRunner(values.isolation, { testsRoot, memoryMiB, image: values.image, acceptWeakIsolation })
   try {
     console.error(dim(`grading with isolation: ${runner.description}; calibrating against the reference solutions first`))
     const started = performance.now()
     const { grades } = await gradeAll({ submissionsDir, outDir, testsRoot, runner, timeoutSeconds, memoryMiB, concurrency, shard })
     const took = formatDuration(performance.now() - started)
     console.log(green(`Graded ${grades.length} submissions in ${took}.`) + ` Wrote ${values.out}/grades.csv, junit.xml, report.html and <submission>/results.json`)
+    const faulted = grades.filter((grade) => grade.katas.some((kata) => kata.problem?.kind === 'grader-error'))
+    if (faulted.length > 0) {
+      console.error(red(bold(`The grader failed on ${faulted.length} submission(s), through no fault of theirs: grade them again.`)))
+      for (const grade of faulted) console.error(red(`  ${grade.submission}: ${grade.katas.find((kata) => kata.problem)?.problem?.reason}`))
+      process.exitCode = 1
+    }
   } finally {
     await runner.close()
   }
 }
 
-async function makeRunner(isolation: string | undefined, options: { testsRoot: string; memoryMiB: number; image: string }): Promise<Runner> {
-  if (isolation === 'process') return new ProcessRunner(options)
+async function makeRunner(
+  isolation: string | undefined,
+  options: { testsRoot: string; memoryMiB: number; image: string; acceptWeakIsolation: boolean },
+): Promise<Runner> {
+  if (isolation === 'process') return ProcessRunner.open(options, (line) => console.error(yellow(line)))
   if (isolation === 'docker') {
     const { DockerRunner } = await import('./docker-runner.ts')
     return DockerRunner.start({ ...options, defaultTestsRoot: katasDir })

@@ -17,7 +17,7 @@ test('readEvents rebuilds each kata: finished or not, test outcomes, the test st
     ]),
     key,
   )
-  expect(record.tampered).toBe(false)
+  expect(record.unsigned).toBe(false)
   expect(record.completed).toBe(false)
   expect(record.katas.get('01-bind')).toEqual({
     kata: '01-bind',
@@ -32,11 +32,11 @@ test('readEvents rebuilds each kata: finished or not, test outcomes, the test st
   expect(record.katas.get('03-backlog')).toMatchObject({ finished: false, running: 'slow' })
 })
 
-test('a line the reporter did not sign is ignored, and marks the run as tampered with', () => {
+test('a line the reporter did not sign is ignored, and marks the run as unsigned', () => {
   const forged = JSON.stringify({ type: 'test', kata: '01-bind', name: 'a', state: 'passed' })
   const text = [lines([{ type: 'kata-start', kata: '01-bind' }]), `0000 ${forged}`, lines([{ type: 'run-end', unhandledErrors: [] }])].join('\n')
   const record = readEvents(text, key)
-  expect(record.tampered).toBe(true)
+  expect(record.unsigned).toBe(true)
   expect(record.katas.get('01-bind')?.tests.size).toBe(0)
   expect(readEvents(lines([{ type: 'kata-start', kata: '01-bind' }]), 'another key').katas.size).toBe(0)
 })
@@ -44,7 +44,7 @@ test('a line the reporter did not sign is ignored, and marks the run as tampered
 test('a last line cut short by a kill is dropped quietly', () => {
   const text = `${lines([{ type: 'kata-start', kata: '01-bind' }])}\n${signLine({ type: 'run-end', unhandledErrors: [] }, key).slice(0, 30)}`
   const record = readEvents(text, key)
-  expect(record.tampered).toBe(false)
+  expect(record.unsigned).toBe(false)
   expect(record.completed).toBe(false)
   expect(record.katas.has('01-bind')).toBe(true)
 })

@@ -1,9 +1,10 @@
 /**
  * What the grading reporter writes (one JSON object per line) and how the grader reads it back.
  *
- * The code under test runs as the same user as the reporter, so it could append lines of its own.
- * Every line is therefore signed with a key the reporter reads from a file and deletes before any
- * kata code is loaded; a line that does not verify is dropped and the run is marked as tampered with.
+ * Every line is signed with a key the reporter reads from a file and deletes before any kata code is
+ * loaded. The code under test runs as another user, in a view of the filesystem without the events
+ * file, so it cannot write there; the signature is what proves it. A line that does not verify is
+ * dropped and the run marked as unsigned: a grader fault (a disk, a bug), for the grader to run again.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
@@ -36,7 +37,7 @@ export interface KataRun {
 export interface RunRecord {
   katas: Map<string, KataRun>
   /** Lines were found that the reporter did not sign. */
-  tampered: boolean
+  unsigned: boolean
   /** Whether Vitest got as far as the end of the run. */
   completed: boolean
   unhandledErrors: string[]
@@ -67,7 +68,7 @@ function verifiedEvent(line: string, key: string): RunEvent | undefined {
 
 /** Reads a signed JSON-lines event file; a last line cut short by a kill is ignored. */
 export function readEvents(text: string, key: string): RunRecord {
-  const record: RunRecord = { katas: new Map(), tampered: false, completed: false, unhandledErrors: [] }
+  const record: RunRecord = { katas: new Map(), unsigned: false, completed: false, unhandledErrors: [] }
   const kataRun = (kata: string) => {
     let run = record.katas.get(kata)
     if (!run) record.katas.set(kata, (run = { kata, finished: false, tests: new Map(), errors: [] }))
@@ -77,7 +78,7 @@ export function readEvents(text: string, key: string): RunRecord {
   lines.forEach((line, i) => {
     const event = verifiedEvent(line, key)
     if (!event) {
-      if (i < lines.length - 1) record.tampered = true // only the very last line may be cut short by a kill
+      if (i < lines.length - 1) record.unsigned = true // only the very last line may be cut short by a kill
       return
     }
     switch (event.type) {

@@ -3,10 +3,11 @@
  * solutions, the stubs, the wrong implementations in fixtures/wrong, and a few hostile variants.
  * The grader's end-to-end tests and its benchmark grade these.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { kataFromFolder, listKatas } from '../harness/katas.ts'
 import { katasDir, projectRoot, solutionsDir, stubsDir } from '../harness/paths.ts'
+import { probeKataFile, type ProbeKind, type Targets } from './hostile-probes.ts'
 
 const katas = listKatas(katasDir)
 
@@ -15,6 +16,7 @@ type KataSource =
   | { from: 'stub'; append?: string }
   | { from: 'wrong'; name: string }
   | { from: 'text'; text: string }
+  | { from: 'probe'; kind: ProbeKind }
 
 interface FixtureSubmission {
   /** Kata file sources by kata folder; a kata left out is missing from the submission. */
@@ -23,6 +25,10 @@ interface FixtureSubmission {
   layout?: 'flat' | 'clone'
   /** Other files the student put in the folder, by relative path. */
   extraFiles?: Record<string, string>
+  /** Symbolic links the student put in the folder, by relative path: their targets, PROJECT/ standing for the project. */
+  links?: Record<string, string>
+  /** The whole submission is a symbolic link to this (a path relative to the submissions folder). */
+  linkTo?: string
 }
 
 const solution: KataSource = { from: 'solution' }
@@ -135,6 +141,17 @@ const FIXTURE_SUBMISSIONS: Record<string, FixtureSubmission> = {
     }),
   },
   'reaches-the-framework': { katas: everyKata({ from: 'stub', append: REACH_THE_FRAMEWORK }) },
+  'copies-the-reference': { katas: allCorrectBut({ '01-bind': { from: 'probe', kind: 'copy-the-reference' } }) },
+  'reads-classmates': { katas: allCorrectBut({ '02-port-zero': { from: 'probe', kind: "classmates'-files-and-outputs" } }) },
+  'plants-a-backdoor': { katas: allCorrectBut({ '03-backlog': { from: 'probe', kind: 'backdoor' } }) },
+  'links-to-the-reference': {
+    katas: allCorrectBut({ '01-bind': { from: 'text', text: '' }, '02-port-zero': { from: 'text', text: '' } }),
+    links: { '01-bind': 'PROJECT/solutions/01-bind', '02-port-zero/port-zero.ts': 'PROJECT/solutions/02-port-zero/port-zero.ts' },
+  },
+  'links-to-a-classmate': { katas: {}, links: { katas: '../nested-repo/katas' } },
+  'a-link-to-a-classmate': { katas: {}, linkTo: 'all-correct' },
+  // The shared first run: kata 01 passes and reaches for the test framework as it loads; the katas after it are stubs.
+  'helps-a-later-kata': { katas: { ...everyKata({ from: 'stub' }), '01-bind': { from: 'solution', append: REACH_THE_FRAMEWORK } } },
   'spawns-children': {
     katas: allCorrectBut({
       '02-port-zero': stubWithBody(
@@ -148,7 +165,7 @@ const FIXTURE_SUBMISSIONS: Record<string, FixtureSubmission> = {
   },
 }
 
-async function sourceOf(kataFolder: string, source: KataSource): Promise<string> {
+async function sourceOf(kataFolder: string, source: KataSource, targets: Targets): Promise<string> {
   const kata = kataFromFolder(kataFolder)!
   switch (source.from) {
     case 'solution':
@@ -159,21 +176,41 @@ async function sourceOf(kataFolder: string, source: KataSource): Promise<string>
       return readFile(join(projectRoot, 'fixtures', 'wrong', kata.folder, `${source.name}.ts`), 'utf8')
     case 'text':
       return source.text
+    case 'probe':
+      return probeKataFile(source.kind, targets, failingWithWhatItReached(await sourceOf(kataFolder, { from: 'stub' }, targets)))
   }
 }
 
-/** Writes the named fixture submissions (all by default) into `dir`, one folder each. */
-export async function writeFixtureSubmissions(dir: string, names = Object.keys(FIXTURE_SUBMISSIONS)): Promise<void> {
+/** The stub with every "Not implemented yet" replaced by what the probe reached. */
+function failingWithWhatItReached(stub: string): string {
+  return stub.replace(/throw new Error\(\s*'Not implemented yet[\s\S]*?\)\n/g, 'throw new Error(found())\n')
+}
+
+/**
+ * Writes the named fixture submissions (all by default) into `dir`, one folder each. The hostile
+ * ones aim at `targets`: by default this project, `dir` itself, and the folder around it for outputs.
+ */
+export async function writeFixtureSubmissions(dir: string, names = Object.keys(FIXTURE_SUBMISSIONS), targets?: Partial<Targets>): Promise<void> {
+  const aimedAt: Targets = { project: projectRoot, submissions: dir, outputs: dirname(dir), ...targets }
   for (const name of names) {
     const fixture = FIXTURE_SUBMISSIONS[name]!
     const folder = join(dir, name)
+    if (fixture.linkTo) {
+      await mkdir(dir, { recursive: true })
+      await symlink(fixture.linkTo, folder)
+      continue
+    }
     await mkdir(folder, { recursive: true })
     for (const [kataFolder, source] of Object.entries(fixture.katas)) {
       const kata = kataFromFolder(kataFolder)!
       const path = join(folder, fixture.layout === 'clone' ? 'katas' : '', kata.folder, kata.implementationFile)
-      await writeAt(path, await sourceOf(kataFolder, source))
+      if (!Object.keys(fixture.links ?? {}).some((link) => path.startsWith(join(folder, link)))) await writeAt(path, await sourceOf(kataFolder, source, aimedAt))
     }
     for (const [relative, text] of Object.entries(fixture.extraFiles ?? {})) await writeAt(join(folder, relative), text)
+    for (const [relative, target] of Object.entries(fixture.links ?? {})) {
+      await mkdir(dirname(join(folder, relative)), { recursive: true })
+      await symlink(target.replace(/^PROJECT\//, `${projectRoot}/`), join(folder, relative))
+    }
   }
 }
 
@@ -185,6 +222,58 @@ export async function writeSolutionCopies(dir: string, count: number): Promise<v
       await writeAt(join(dir, `student-${String(i).padStart(3, '0')}`, kata.folder, kata.implementationFile), source)
     }
   }
+}
+
+/**
+ * What a resource attacker's kata files do as they load, one kind of abuse per kata; the kata functions
+ * themselves never settle, so the attack lasts as long as the run lets it.
+ */
+const RESOURCE_ATTACKS: Record<string, string> = {
+  'burns-every-core': `
+for (let i = 0; i < 4 * availableParallelism(); i++) spawn(process.execPath, ['-e', 'for (;;) {}'], { detached: true, stdio: 'ignore' }).on('error', () => {}).unref()`,
+  'forks-hundreds': `
+const idle: [string, string[]] = existsSync('/usr/bin/sleep') ? ['/usr/bin/sleep', ['600']] : [process.execPath, ['-e', 'setTimeout(() => {}, 600e3)']]
+for (let i = 0; i < 600; i++) spawn(idle[0], idle[1], { detached: true, stdio: 'ignore' }).on('error', () => {}).unref()`,
+  'fills-its-disk': `
+const chunk = Buffer.alloc(16 * 1024 * 1024, 7)
+for (const folder of [tmpdir(), '/tmp', process.env.HOME ?? '/']) {
+  for (let i = 0; i < 256; i++) { try { writeFileSync(join(folder, 'fill-' + process.pid + '-' + i), chunk) } catch { break } }
+}`,
+  'eats-memory': `
+for (let i = 0; i < 3; i++) {
+  spawn(process.execPath, ['-e', 'const held = []; for (;;) held.push(Buffer.alloc(64 << 20, 1))'], { detached: true, stdio: 'ignore' }).on('error', () => {}).unref()
+}`,
+}
+
+const ATTACK_IMPORTS = `import { spawn } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+`
+
+/**
+ * A class of one resource attacker ("attacker": katas 01-04 each load one attack of RESOURCE_ATTACKS,
+ * then never settle; 05 and 06 are stubs) and `classmates` copies of the reference solutions.
+ */
+export async function writeAttackerClass(dir: string, classmates: number): Promise<{ attacks: string[] }> {
+  const kinds = Object.keys(RESOURCE_ATTACKS)
+  for (const [i, kata] of katas.entries()) {
+    const stub = await readFile(join(stubsDir, kata.folder, kata.implementationFile), 'utf8')
+    const attack = kinds[i]
+    const source = attack ? `${ATTACK_IMPORTS}${RESOURCE_ATTACKS[attack]}\n${neverSettling(stub)}` : stub
+    await writeAt(join(dir, 'attacker', kata.folder, kata.implementationFile), source)
+  }
+  for (let i = 1; i <= classmates; i++) {
+    for (const kata of katas) {
+      const source = await readFile(join(solutionsDir, kata.folder, kata.implementationFile), 'utf8')
+      await writeAt(join(dir, `classmate-${i}`, kata.folder, kata.implementationFile), source)
+    }
+  }
+  return { attacks: kinds }
+}
+
+function neverSettling(stub: string): string {
+  return stub.replace(/throw new Error\(\s*'Not implemented yet[\s\S]*?\)\n/g, 'return new Promise(() => {})\n')
 }
 
 async function writeAt(path: string, text: string): Promise<void> {

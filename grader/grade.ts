@@ -48,16 +48,23 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
   const requiredExports = await requiredExportsOfKatas(calibration, options.testsRoot)
   const context: GradingContext = { runner: options.runner, calibration, requiredExports, timeoutMs, memoryMiB: options.memoryMiB }
   const progress = new GradingProgress(submissions.length, options.progressStream)
+  const isolation = [options.runner.description]
+  const gradedSoFar: SubmissionGrade[] = []
+  let classFiles = writeClassFiles(options.outDir, isolation, calibration, gradedSoFar)
   const grades = await mapWithConcurrency(submissions, options.concurrency, async (submission) => {
     progress.begin()
     const grade = await gradeSubmission(submission, context).catch((error: Error) => ungradable(submission, calibration, error))
     await writeSubmission(options.outDir, grade)
+    gradedSoFar.push(grade)
+    // One write at a time, each of everyone graded so far: valid outputs whenever the grader stops.
+    const snapshot = [...gradedSoFar]
+    classFiles = classFiles.then(() => writeClassFiles(options.outDir, isolation, calibration, snapshot))
     progress.end(grade)
     return grade
   })
   progress.done()
   const graded = performance.now()
-  await writeClassFiles(options.outDir, [options.runner.description], calibration, grades)
+  await classFiles
   const timings = { calibration: calibrated - started, grading: graded - calibrated, writing: performance.now() - graded }
   return { calibration, grades, timings }
 }

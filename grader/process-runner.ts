@@ -1,74 +1,153 @@
 /**
- * --isolation process: each run is its own process tree, with a wall-clock limit, a memory limit
- * (RLIMIT_DATA, which bounds Buffers as well as the JS heap) and a scrubbed environment.
+ * --isolation process: each run on this machine, as a sandbox of its own (grader/sandbox/): its own
+ * namespaces and filesystem view through bubblewrap, the student's code as throwaway users (the
+ * harness starts each kata process as one, from a block of uids only this run has), and limits for
+ * the whole process tree from cgroups (memory without swap, process count, an equal CPU share), a
+ * private /tmp of fixed size, a wall-clock limit and a scrubbed environment.
  *
- * On Linux, where unshare works (as root, or through a user namespace), the tree also gets its own
- * PID namespace, so killing it kills every process a submission started, however it detached, and its
- * own network namespace, so no two submissions can ever collide on a port. Elsewhere the tree is a
- * process group, killed as a group.
+ * Whatever of that this host cannot give (not root, no bubblewrap, no cgroup controllers) is named
+ * once, at start, and the runner refuses untrusted work then, unless the instructor accepts it.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { projectRoot } from '../harness/paths.ts'
+import { katasDir, projectRoot } from '../harness/paths.ts'
 import { vitestBin } from '../harness/run-katas.ts'
+import { GraderError } from './calibration.ts'
 import { readEvents } from './events.ts'
 import { OutputTail, vitestGradingArgs, type RunOutcome, type RunRequest, type Runner } from './run-request.ts'
+import { bubblewrapArgs, bubblewrapProblem, type SandboxView } from './sandbox/bubblewrap.ts'
+import { RunGroups, type RunGroup } from './sandbox/cgroups.ts'
 
 const gradingReporter = join(projectRoot, 'grader', 'reporter.ts')
+
+/** Processes (threads count too) a run may have: Vitest and its workers, a few kata processes, their helpers. */
+const PROCESS_LIMIT = 512
+/** The private /tmp: the only place a run's code can write. */
+const TMP_MIB = 256
 
 export interface ProcessRunnerOptions {
   testsRoot: string
   memoryMiB: number
+  /** Grade even where the host cannot isolate runs fully: for code the instructor trusts (the weaknesses are printed). */
+  acceptWeakIsolation?: boolean
 }
 
 export class ProcessRunner implements Runner {
-  private readonly namespaces = namespacesWork()
-  readonly description = `process (${this.namespaces ? 'own PID and network namespaces' : 'own process group'})`
+  readonly description: string
+  private readonly asRoot = process.platform === 'linux' && process.getuid?.() === 0
 
-  constructor(private readonly options: ProcessRunnerOptions) {}
+  private constructor(
+    private readonly options: ProcessRunnerOptions,
+    private readonly sandboxed: boolean,
+    private readonly groups: RunGroups,
+    /** What this host cannot give a run, one sentence each (empty: full isolation). */
+    readonly weaknesses: string[],
+  ) {
+    const limits = groups.unavailable.length < 3 ? `; ${groups.version} limits for the whole run` : ''
+    this.description = sandboxed
+      ? `process (bubblewrap sandbox: own PID, network and mount namespaces, private /tmp${this.asRoot ? ', student code as throwaway users' : ''}${limits})`
+      : 'process (own process group only)'
+  }
+
+  /**
+   * Probes this host once. Throws a GraderError naming what is missing when runs cannot be isolated
+   * fully, unless `acceptWeakIsolation`; `warn` hears the same list then.
+   */
+  static async open(options: ProcessRunnerOptions, warn: (line: string) => void = console.error): Promise<ProcessRunner> {
+    const asRoot = process.platform === 'linux' && process.getuid?.() === 0
+    const scratch = await mkdtemp(join(tmpdir(), 'socket-katas-probe-'))
+    const sandboxProblem = process.platform === 'linux' ? bubblewrapProblem(sandboxView(scratch, []), asRoot) : 'not Linux: no namespaces'
+    await rm(scratch, { recursive: true, force: true })
+    const groups = RunGroups.open()
+    const weaknesses = [
+      ...(sandboxProblem ? [`no sandbox: ${sandboxProblem}; student code would see this machine's files (classmates', solutions/, the output folder), processes and network`] : []),
+      ...(asRoot ? [] : ['student code would run as the grader\'s own user, able to read and write what the grader can (separate identities need root)']),
+      ...groups.unavailable.map((why) => `no ${why.replace(/^(\w+): /, '$1 limit: ')}`),
+    ]
+    const runner = new ProcessRunner(options, !sandboxProblem, groups, weaknesses)
+    if (weaknesses.length === 0) return runner
+    const list = weaknesses.map((weakness) => `  - ${weakness}`).join('\n')
+    if (!options.acceptWeakIsolation) {
+      groups.close()
+      throw new GraderError(
+        `--isolation process cannot hold untrusted code on this host:\n${list}\n` +
+          'Grade a class with --isolation docker, run the grader as root where bubblewrap and cgroups are available, ' +
+          'or pass --accept-weak-isolation for code you trust.',
+      )
+    }
+    warn(`--accept-weak-isolation: grading without these protections:\n${list}`)
+    return runner
+  }
 
   async run(request: RunRequest): Promise<RunOutcome> {
     const scratch = await mkdtemp(join(tmpdir(), 'socket-katas-grade-'))
+    const group = this.groups.create({ memoryMiB: this.options.memoryMiB, processes: PROCESS_LIMIT })
     try {
       await Promise.all([mkdir(join(scratch, 'home')), mkdir(join(scratch, 'tmp'))])
       const eventsFile = join(scratch, 'events.jsonl')
       const keyFile = join(scratch, 'events.key')
       const key = randomBytes(32).toString('hex')
       await writeFile(keyFile, key, { mode: 0o600 })
-      const env = scrubbedEnv({ scratch, eventsFile, keyFile, implementationDir: request.implementationDir, testsRoot: this.options.testsRoot })
-      const identities = kataIdentities()
-      if (identities) env.KATA_PROCESS_USERS = identities
-      // Above the data limit, so that limit always ends a hog first, and V8 says "heap out of memory" as it dies
-      // (a worker thread that reaches its own heap limit dies without a word).
-      env.NODE_OPTIONS = `--max-old-space-size=${this.options.memoryMiB * 2}`
+      const env = this.environment({ scratch, eventsFile, keyFile, implementationDir: request.implementationDir })
       const vitest = [process.execPath, ...vitestGradingArgs(vitestBin, gradingReporter, request)]
-      const [command, ...args] = this.wrap(vitest)
+      const sandbox = this.sandboxed ? ['bwrap', ...bubblewrapArgs(sandboxView(scratch, this.readOnly(request)), this.asRoot)] : []
+      const [command, ...args] = enteringGroup(group, [...sandbox, ...vitest])
       const ended = await runTree(command!, args, env, request.timeoutMs)
+      const oomKills = group.oomKills()
+      if (oomKills > 0) ended.outputTail += `\n[grader] out of memory: the run reached its ${this.options.memoryMiB} MiB limit`
       const record = readEvents(await readFile(eventsFile, 'utf8').catch(() => ''), key)
       return { ...ended, record }
     } finally {
+      await group.remove()
       await rm(scratch, { recursive: true, force: true })
     }
   }
 
-  /** sh sets the memory limit (and brings up loopback in a fresh network namespace), then becomes Vitest. */
-  private wrap(command: string[]): string[] {
-    const kib = this.options.memoryMiB * 1024
-    const setup = `ulimit -d ${kib} 2>/dev/null; ${this.namespaces ? 'ip link set lo up || exit 97; ' : ''}exec "$@"`
-    const shell = ['sh', '-c', setup, 'sh', ...command]
-    return this.namespaces ? ['unshare', ...unshareArgs(), ...shell] : shell
+  /** Folders outside the project's test entries that this run reads: the code under test (unless staged in scratch), a --tests folder. */
+  private readOnly(request: RunRequest): string[] {
+    return [request.implementationDir, ...(this.options.testsRoot === katasDir ? [] : [this.options.testsRoot])]
   }
 
-  async close(): Promise<void> {}
+  /** Only what a test run needs: nothing of the instructor's environment (tokens, keys) reaches student code. */
+  private environment(paths: { scratch: string; eventsFile: string; keyFile: string; implementationDir: string }): NodeJS.ProcessEnv {
+    const home = this.sandboxed ? '/tmp' : join(paths.scratch, 'home')
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: home,
+      TMPDIR: this.sandboxed ? '/tmp' : join(paths.scratch, 'tmp'),
+      LANG: 'C.UTF-8',
+      CI: '1',
+      NO_COLOR: '1',
+      KATA_IMPL: paths.implementationDir,
+      KATA_TESTS: this.options.testsRoot,
+      KATA_EVENTS_FILE: paths.eventsFile,
+      KATA_EVENTS_KEY_FILE: paths.keyFile,
+      // The heap may grow past the run's memory limit, so that the limit (the kernel's) ends a hog, not V8.
+      NODE_OPTIONS: `--max-old-space-size=${this.options.memoryMiB * 2}`,
+    }
+    const identities = this.asRoot ? kataIdentities() : undefined
+    if (identities) env.KATA_PROCESS_USERS = identities
+    return env
+  }
+
+  async close(): Promise<void> {
+    this.groups.close()
+  }
 }
 
-function unshareArgs(): string[] {
-  const asRoot = process.getuid?.() === 0
-  // --mount-proc: a /proc of the run's own PID namespace, where the harness finds its kata processes by pid.
-  return [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', '--pid', '--fork', '--mount-proc', '--kill-child']
+function sandboxView(scratch: string, readOnly: string[]): SandboxView {
+  return { projectRoot, readOnly, scratch, tmpMiB: TMP_MIB }
+}
+
+/** sh enters the run's groups (its children inherit them), then becomes the command. */
+function enteringGroup(group: RunGroup, command: string[]): string[] {
+  const files = group.procsFiles
+  if (files.length === 0) return command
+  const enter = 'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 96; shift; done; shift; exec "$@"'
+  return ['sh', '-c', enter, 'sh', ...files, '--', ...command]
 }
 
 /** Kata processes run as users of their own, from a block of this range per run (no account needs to exist). */
@@ -79,40 +158,10 @@ let nextBlock = 0
  * The uids the kata processes of the next run take (KATA_PROCESS_USERS, see harness/kata-process/
  * identities.ts): a block no run graded at the same time has, so that the student's code can read
  * neither the test process (its memory, the signing key, the events file) nor another run's files.
- * Only root can hand out identities; elsewhere there are none.
  */
-function kataIdentities(): string | undefined {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined
+function kataIdentities(): string {
   const first = KATA_UIDS.first + (nextBlock++ % KATA_UIDS.blocks) * KATA_UIDS.perBlock
   return `${first}-${first + KATA_UIDS.perBlock - 1}`
-}
-
-let namespacesProbe: boolean | undefined
-
-/** Whether this host lets the grader give each run its own PID and network namespace (probed once). */
-export function namespacesWork(): boolean {
-  if (namespacesProbe === undefined) {
-    namespacesProbe =
-      process.platform === 'linux' &&
-      spawnSync('unshare', [...unshareArgs(), 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore', timeout: 5000 }).status === 0
-  }
-  return namespacesProbe
-}
-
-/** Only what a test run needs: nothing of the instructor's environment (tokens, keys) reaches student code. */
-function scrubbedEnv(paths: { scratch: string; eventsFile: string; keyFile: string; implementationDir: string; testsRoot: string }): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: join(paths.scratch, 'home'),
-    TMPDIR: join(paths.scratch, 'tmp'),
-    LANG: 'C.UTF-8',
-    CI: '1',
-    NO_COLOR: '1',
-    KATA_IMPL: paths.implementationDir,
-    KATA_TESTS: paths.testsRoot,
-    KATA_EVENTS_FILE: paths.eventsFile,
-    KATA_EVENTS_KEY_FILE: paths.keyFile,
-  }
 }
 
 /** Runs a command as the leader of a new process group, and kills the whole group when it ends or times out. */

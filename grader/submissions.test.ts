@@ -1,34 +1,62 @@
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { expect, test } from 'vitest'
+import { join, relative } from 'node:path'
+import { describe, expect, test } from 'vitest'
 import { kataFromFolder } from '../harness/katas.ts'
 import { solutionsDir } from '../harness/paths.ts'
 import { findKataFile, listSubmissions, parseShard, shardOf } from './submissions.ts'
 
 const bind = kataFromFolder('01-bind')!
 
-test('submissions are the immediate subfolders, any name, sorted; files and hidden folders are not', async () => {
+test('submissions are the immediate subfolders, any name, sorted; files and hidden folders are not; a link is listed, to be refused', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'subs-'))
   for (const name of ['zed', "Zoë O'Brien (late)", '.git', 'ana']) await mkdir(join(dir, name))
   await writeFile(join(dir, 'notes.txt'), '')
-  expect((await listSubmissions(dir)).map((s) => s.name)).toEqual(["Zoë O'Brien (late)", 'ana', 'zed'])
+  await symlink(join(dir, 'ana'), join(dir, 'bob'))
+  expect((await listSubmissions(dir)).map((s) => s.name)).toEqual(["Zoë O'Brien (late)", 'ana', 'bob', 'zed'])
+  expect(await findKataFile({ name: 'bob', folder: join(dir, 'bob') }, bind)).toEqual({
+    problem: 'unreadable',
+    reason: 'the submission folder is a symbolic link; the grader never follows links',
+  })
 })
 
-test('a kata file is found flat or in a clone of the repository; a symlink to anything is refused', async () => {
+test('a kata file is found flat or in a clone of the repository', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sub-'))
   const submission = { name: 's', folder: dir }
   expect(await findKataFile(submission, bind)).toMatchObject({ problem: 'missing' })
   await mkdir(join(dir, 'katas', '01-bind'), { recursive: true })
   await writeFile(join(dir, 'katas', '01-bind', 'bind.ts'), 'export const bind = 1\n')
   expect(await findKataFile(submission, bind)).toEqual({ source: 'export const bind = 1\n' })
+})
 
-  const sneaky = await mkdtemp(join(tmpdir(), 'sub-'))
-  await mkdir(join(sneaky, '01-bind'))
-  await symlink(join(solutionsDir, '01-bind', 'bind.ts'), join(sneaky, '01-bind', 'bind.ts'))
-  expect(await findKataFile({ name: 'sneaky', folder: sneaky }, bind)).toEqual({
-    problem: 'unreadable',
-    reason: 'bind.ts is a symbolic link, not a file',
+describe('a symbolic link at any step of the path is refused, never followed', () => {
+  const classmate = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'classmate-'))
+    await mkdir(join(dir, 'katas', '01-bind'), { recursive: true })
+    await writeFile(join(dir, 'katas', '01-bind', 'bind.ts'), 'export const bind = "the classmate\'s"\n')
+    return dir
+  }
+  const refused = (what: string) => ({ problem: 'unreadable', reason: `${what} is a symbolic link; the grader never follows links` })
+
+  test.each([
+    ['the kata file, to the reference solution', async (dir: string) => {
+      await mkdir(join(dir, '01-bind'))
+      await symlink(join(solutionsDir, '01-bind', 'bind.ts'), join(dir, '01-bind', 'bind.ts'))
+    }, '01-bind/bind.ts'],
+    ['the kata folder, to the reference solutions', async (dir: string) => {
+      await symlink(join(solutionsDir, '01-bind'), join(dir, '01-bind'))
+    }, '01-bind'],
+    ["katas/, to a classmate's", async (dir: string) => {
+      await symlink(join(await classmate(), 'katas'), join(dir, 'katas'))
+    }, 'katas'],
+    ["katas/01-bind, relative, to a classmate's", async (dir: string) => {
+      await mkdir(join(dir, 'katas'))
+      await symlink(relative(join(dir, 'katas'), join(await classmate(), 'katas', '01-bind')), join(dir, 'katas', '01-bind'))
+    }, 'katas/01-bind'],
+  ])('%s', async (_, plant, what) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sneaky-'))
+    await plant(dir)
+    expect(await findKataFile({ name: 'sneaky', folder: dir }, bind)).toEqual(refused(what))
   })
 })
 

@@ -3,8 +3,9 @@
  * like katas/ for KATA_IMPL. Tests, configs, node_modules, .git and everything else a student put
  * in the folder are never looked at.
  */
-import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { constants } from 'node:fs'
+import { lstat, mkdir, open, readdir, realpath, writeFile } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
 import type { Kata } from '../harness/katas.ts'
 
 /** A kata file larger than this is not a kata solution. */
@@ -16,11 +17,14 @@ export interface Submission {
   folder: string
 }
 
-/** Every immediate subfolder of `submissionsDir`, sorted by name so every run and shard agrees on the order. */
+/**
+ * Every immediate subfolder of `submissionsDir`, sorted by name so every run and shard agrees on the
+ * order. A symbolic link there is a submission too, graded 0 with the reason: its target is never read.
+ */
 export async function listSubmissions(submissionsDir: string): Promise<Submission[]> {
   const entries = await readdir(submissionsDir, { withFileTypes: true })
   return entries
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .filter((entry) => (entry.isDirectory() || entry.isSymbolicLink()) && !entry.name.startsWith('.'))
     .map((entry) => ({ name: entry.name, folder: join(submissionsDir, entry.name) }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
@@ -40,24 +44,55 @@ export function parseShard(text: string): { index: number; count: number } {
 }
 
 export type FoundKataFile = { source: string } | { problem: 'missing' | 'unreadable'; reason: string }
+type Refusal = { problem: 'unreadable'; reason: string }
 
-/** The kata's file in a submission: katas/NN-slug/slug.ts (a clone of the repo) or NN-slug/slug.ts. */
+/**
+ * The kata's file in a submission: katas/NN-slug/slug.ts (a clone of the repo) or NN-slug/slug.ts.
+ * No symbolic link is followed, at any step of the path, and the file read is proven to lie inside
+ * the submission folder: a link to solutions/ or to a classmate's folder is refused with the reason.
+ */
 export async function findKataFile(submission: Submission, kata: Kata): Promise<FoundKataFile> {
-  const candidates = [
-    join(submission.folder, 'katas', kata.folder, kata.implementationFile),
-    join(submission.folder, kata.folder, kata.implementationFile),
-  ]
-  for (const path of candidates) {
-    const info = await lstat(path).catch(() => undefined)
-    if (!info) continue
-    if (info.isSymbolicLink()) return { problem: 'unreadable', reason: `${kata.implementationFile} is a symbolic link, not a file` }
-    if (!info.isFile()) return { problem: 'unreadable', reason: `${kata.implementationFile} is not a regular file` }
-    if (info.size > MAX_KATA_FILE_BYTES) {
-      return { problem: 'unreadable', reason: `${kata.implementationFile} is ${info.size} bytes, over the ${MAX_KATA_FILE_BYTES}-byte limit` }
-    }
-    return { source: await readFile(path, 'utf8') }
+  const candidates = [['katas', kata.folder, kata.implementationFile], [kata.folder, kata.implementationFile]]
+  for (const steps of candidates) {
+    const found = await walk(submission.folder, steps)
+    if (found === 'absent') continue
+    if ('problem' in found) return found
+    return readInside(submission.folder, found.path)
   }
   return { problem: 'missing', reason: `missing (looked for ${kata.folder}/${kata.implementationFile} and katas/${kata.folder}/${kata.implementationFile})` }
+}
+
+/** Follows `steps` down from `folder` with lstat, refusing the first symbolic link (the submission folder itself included). */
+async function walk(folder: string, steps: string[]): Promise<{ path: string } | Refusal | 'absent'> {
+  let path = folder
+  for (const [i, step] of ['', ...steps].entries()) {
+    path = step ? join(path, step) : path
+    const info = await lstat(path).catch(() => undefined)
+    if (!info) return 'absent'
+    const shown = steps.slice(0, i).join('/') || 'the submission folder'
+    if (info.isSymbolicLink()) return { problem: 'unreadable' as const, reason: `${shown} is a symbolic link; the grader never follows links` }
+    const last = i === steps.length
+    if (!last && !info.isDirectory()) return 'absent'
+    if (last && !info.isFile()) return { problem: 'unreadable' as const, reason: `${shown} is not a regular file` }
+  }
+  return { path }
+}
+
+/** Reads the file without following a link (O_NOFOLLOW), once its real path is shown to be inside the submission. */
+async function readInside(folder: string, path: string): Promise<FoundKataFile> {
+  const [root, real] = await Promise.all([realpath(folder), realpath(path)])
+  const name = relative(folder, path)
+  if (!real.startsWith(`${root}${sep}`)) return { problem: 'unreadable', reason: `${name} resolves outside the submission folder (${real})` }
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined)
+  if (!file) return { problem: 'unreadable', reason: `${name} could not be opened as a regular file` }
+  try {
+    const info = await file.stat()
+    if (!info.isFile()) return { problem: 'unreadable', reason: `${name} is not a regular file` }
+    if (info.size > MAX_KATA_FILE_BYTES) return { problem: 'unreadable', reason: `${name} is ${info.size} bytes, over the ${MAX_KATA_FILE_BYTES}-byte limit` }
+    return { source: await file.readFile('utf8') }
+  } finally {
+    await file.close()
+  }
 }
 
 /** Writes the kata files into `stageDir`, laid out like katas/: the only student files a run can see. */

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -183,3 +184,29 @@ describe("the learner's code cannot reach the test process", () => {
     },
   )
 })
+
+test.runIf(process.getuid?.() === 0 && process.platform === 'linux')(
+  'as an identity of its own, nothing it started outlives it, however it detached',
+  async () => {
+    const kata = await kataProcessWith(
+      `
+      import { spawn } from 'node:child_process'
+      export function detach(): number[] {
+        return [1, 2, 3].map(() => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60e3)'], { detached: true, stdio: 'ignore' }).pid!)
+      }`,
+      { identity: { uid: 65533, gid: 65533 } },
+    )
+    const children = await call<number[]>(kata, 'detach')
+    expect(children.filter(isRunning), 'the detached children run while it does').toHaveLength(3)
+    await kata.kill()
+    expect(children.filter(isRunning), 'children still running after the kata process ended').toEqual([])
+  },
+)
+
+function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  } catch {
+    return false
+  }
+}

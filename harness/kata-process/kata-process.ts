@@ -12,6 +12,7 @@ import { describeProblem, describeUncaught } from './kata-errors.ts'
 import { OutputCapture } from './output.ts'
 import { decode, encodeArgument, RemoteError, type HandleHost } from './remote.ts'
 import { addStrykerCoverage } from './stryker-bridge.ts'
+import { killProcessesOf } from './user-processes.ts'
 import type { CreateRequest, Encoded, FromKata, Leftover, Observed, StrykerCoverage, StrykerState, ToKata } from './protocol.ts'
 
 /** Started by `node -e`: it compiles the runtime the test process sends, which takes over the channel. */
@@ -80,7 +81,10 @@ export class KataProcess implements HandleHost {
     )
     // The channel's last messages (an unhandled error's report) may still be on their way when 'exit' comes.
     const disconnected = new Promise<void>((resolve) => (this.child.connected ? this.child.once('disconnect', resolve) : resolve()))
-    this.exited = Promise.all([exit, disconnected]).then(() => this.failPending())
+    this.exited = Promise.all([exit, disconnected]).then(() => {
+      if (options.identity) killProcessesOf(options.identity.uid)
+      this.failPending()
+    })
     this.child.on('error', () => {}) // a failed spawn ends in 'exit' too
     this.child.on('message', (message: FromKata) => this.receive(message))
     this.ready = new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
  * objects a contract takes, read plain facts, write, close, and release what the test owns. It makes
  * no verdict; the test process does, from the kernel and the wire.
  */
+import { writeFileSync } from 'node:fs'
 import { Module } from 'node:module'
 import net from 'node:net'
 import { dirname } from 'node:path'
@@ -24,6 +25,12 @@ const reply = (id: number, value: Encoded, extra?: Record<string, unknown>) => s
 const refuse = (id: number, error: unknown) => send({ type: 'reply', id, ok: false, error: errorFacts(error) })
 
 process.setSourceMapsEnabled(true)
+// When memory runs out (a grading run's cgroup limit), the kernel kills the learner's process first, never the tests.
+try {
+  writeFileSync('/proc/self/oom_score_adj', '1000')
+} catch {
+  // not Linux
+}
 void process.stdout // the runtime's own pipes exist before tracking starts, so they are never counted as the learner's
 void process.stderr
 // One stream for both, so that what the learner prints keeps its order (two pipes would interleave at random).
