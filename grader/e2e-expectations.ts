@@ -49,10 +49,10 @@ const EXPECTED: Record<string, Record<string, KataExpectation>> = {
   'reads-classmates': { '02-port-zero': everyTestFails('reached nothing') },
   'plants-a-backdoor': { '03-backlog': everyTestFails('reached nothing') },
   'links-to-the-reference': {
-    '01-bind': { problem: 'unreadable', reasonContains: '01-bind is a symbolic link; the grader never follows links' },
-    '02-port-zero': { problem: 'unreadable', reasonContains: '02-port-zero/port-zero.ts is a symbolic link; the grader never follows links' },
+    '01-bind': { problem: 'unreadable', reasonContains: '01-bind is a symbolic link (the grader never follows links)' },
+    '02-port-zero': { problem: 'unreadable', reasonContains: '02-port-zero/port-zero.ts is a symbolic link (the grader never follows links)' },
   },
-  'links-to-a-classmate': { '*': { problem: 'unreadable', reasonContains: 'katas is a symbolic link; the grader never follows links' } },
+  'links-to-a-classmate': { '*': { problem: 'unreadable', reasonContains: 'katas is a symbolic link (the grader never follows links)' } },
   'a-link-to-a-classmate': { '*': { problem: 'unreadable', reasonContains: 'the submission folder is a symbolic link' } },
   'helps-a-later-kata': { '01-bind': full, '*': everyTestFails('Not implemented yet') },
 }

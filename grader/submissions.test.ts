@@ -16,7 +16,7 @@ test('submissions are the immediate subfolders, any name, sorted; files and hidd
   expect((await listSubmissions(dir)).map((s) => s.name)).toEqual(["Zoë O'Brien (late)", 'ana', 'bob', 'zed'])
   expect(await findKataFile({ name: 'bob', folder: join(dir, 'bob') }, bind)).toEqual({
     problem: 'unreadable',
-    reason: 'the submission folder is a symbolic link; the grader never follows links',
+    reason: 'the submission folder is a symbolic link (the grader never follows links)',
   })
 })
 
@@ -36,7 +36,7 @@ describe('a symbolic link at any step of the path is refused, never followed', (
     await writeFile(join(dir, 'katas', '01-bind', 'bind.ts'), 'export const bind = "the classmate\'s"\n')
     return dir
   }
-  const refused = (what: string) => ({ problem: 'unreadable', reason: `${what} is a symbolic link; the grader never follows links` })
+  const refused = (what: string) => ({ problem: 'unreadable', reason: `${what} is a symbolic link (the grader never follows links)` })
 
   test.each([
     ['the kata file, to the reference solution', async (dir: string) => {

@@ -70,7 +70,7 @@ async function walk(folder: string, steps: string[]): Promise<{ path: string } |
     const info = await lstat(path).catch(() => undefined)
     if (!info) return 'absent'
     const shown = steps.slice(0, i).join('/') || 'the submission folder'
-    if (info.isSymbolicLink()) return { problem: 'unreadable' as const, reason: `${shown} is a symbolic link; the grader never follows links` }
+    if (info.isSymbolicLink()) return { problem: 'unreadable' as const, reason: `${shown} is a symbolic link (the grader never follows links)` }
     const last = i === steps.length
     if (!last && !info.isDirectory()) return 'absent'
     if (last && !info.isFile()) return { problem: 'unreadable' as const, reason: `${shown} is not a regular file` }

@@ -43,9 +43,9 @@ export function bubblewrapArgs(view: SandboxView, asRoot: boolean): string[] {
     '--proc', '/proc',
     '--dev', '/dev',
     // /tmp first: what is bound after it (the project, Node, the scratch folder) may live under the host's /tmp.
-    '--size', String(view.tmpMiB * 1024 * 1024), '--tmpfs', '/tmp',
+    '--perms', '1777', '--size', String(view.tmpMiB * 1024 * 1024), '--tmpfs', '/tmp',
     ...systemFolders(),
-    ...readOnlyBind(nodeInstallation()),
+    ...readableByEveryone(nodeInstallation()),
     ...PROJECT_ENTRIES.flatMap((entry) => readOnlyBind(join(view.projectRoot, entry))),
     ...view.readOnly.flatMap(readOnlyBind),
     '--bind', view.scratch, view.scratch,
@@ -63,6 +63,18 @@ function systemFolders(): string[] {
 
 function readOnlyBind(path: string): string[] {
   return existsSync(path) ? ['--ro-bind', path, path] : []
+}
+
+/**
+ * A read-only bind that every user can reach: bwrap makes the missing folders above a bind 0700, and
+ * the kata processes run Node as other users. (Under a system folder they exist already, bound as they are.)
+ */
+function readableByEveryone(path: string): string[] {
+  const ancestors: string[] = []
+  for (let folder = dirname(path); folder !== '/' && !SYSTEM_FOLDERS.some((system) => folder === system || folder.startsWith(`${system}/`)); folder = dirname(folder)) {
+    ancestors.unshift(folder)
+  }
+  return [...ancestors.flatMap((folder) => ['--perms', '0755', '--dir', folder]), ...readOnlyBind(path)]
 }
 
 /** The folder Node is installed in (…/bin/node → …), which need not be under /usr. */
