@@ -54,6 +54,8 @@ describe.each([
       const full = `${grades[0]!.maxPoints}/${grades[0]!.maxPoints}`
       const expected = Object.fromEntries(Array.from({ length: CLASSMATES }, (_, i) => [`classmate-${i + 1}`, full]))
       expect(scores, 'every classmate keeps full marks; the attacker scores nothing').toEqual({ ...expected, attacker: `0/${grades[0]!.maxPoints}` })
+      const attack = grades.find((grade) => grade.submission === 'attacker')!.katas.find((kata) => kata.kata === '01-bind')!
+      expect(attack.problem?.kind, 'the attacking kata loaded, attacked and held on until its time was up').toBe('timed-out')
     } finally {
       await runner.close()
     }

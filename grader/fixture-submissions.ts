@@ -225,21 +225,21 @@ export async function writeSolutionCopies(dir: string, count: number): Promise<v
 }
 
 /**
- * What a resource attacker's kata files do as they load, one kind of abuse per kata; the kata functions
- * themselves never settle, so the attack lasts as long as the run lets it.
+ * What a resource attacker's kata file does as it loads, every kind of abuse at once; its kata function
+ * then never settles, so the attack lasts as long as the run lets it.
  */
 const RESOURCE_ATTACKS: Record<string, string> = {
-  'burns-every-core': `
+  'burns every core': `
 for (let i = 0; i < 4 * availableParallelism(); i++) spawn(process.execPath, ['-e', 'for (;;) {}'], { detached: true, stdio: 'ignore' }).on('error', () => {}).unref()`,
-  'forks-hundreds': `
+  'forks hundreds of processes': `
 const idle: [string, string[]] = existsSync('/usr/bin/sleep') ? ['/usr/bin/sleep', ['600']] : [process.execPath, ['-e', 'setTimeout(() => {}, 600e3)']]
 for (let i = 0; i < 600; i++) spawn(idle[0], idle[1], { detached: true, stdio: 'ignore' }).on('error', () => {}).unref()`,
-  'fills-its-disk': `
+  'fills its disk': `
 const chunk = Buffer.alloc(16 * 1024 * 1024, 7)
 for (const folder of [tmpdir(), '/tmp', process.env.HOME ?? '/']) {
   for (let i = 0; i < 256; i++) { try { writeFileSync(join(folder, 'fill-' + process.pid + '-' + i), chunk) } catch { break } }
 }`,
-  'eats-memory': `
+  'eats memory past its limit': `
 for (let i = 0; i < 3; i++) {
   spawn(process.execPath, ['-e', 'const held = []; for (;;) held.push(Buffer.alloc(64 << 20, 1))'], { detached: true, stdio: 'ignore' }).on('error', () => {}).unref()
 }`,
@@ -252,15 +252,14 @@ import { join } from 'node:path'
 `
 
 /**
- * A class of one resource attacker ("attacker": katas 01-04 each load one attack of RESOURCE_ATTACKS,
- * then never settle; 05 and 06 are stubs) and `classmates` copies of the reference solutions.
+ * A class of one resource attacker ("attacker": its 01-bind file loads every attack of RESOURCE_ATTACKS,
+ * then never settles; its other katas are stubs) and `classmates` copies of the reference solutions.
  */
-export async function writeAttackerClass(dir: string, classmates: number): Promise<{ attacks: string[] }> {
-  const kinds = Object.keys(RESOURCE_ATTACKS)
-  for (const [i, kata] of katas.entries()) {
+export async function writeAttackerClass(dir: string, classmates: number): Promise<void> {
+  for (const kata of katas) {
     const stub = await readFile(join(stubsDir, kata.folder, kata.implementationFile), 'utf8')
-    const attack = kinds[i]
-    const source = attack ? `${ATTACK_IMPORTS}${RESOURCE_ATTACKS[attack]}\n${neverSettling(stub)}` : stub
+    const attacks = Object.values(RESOURCE_ATTACKS).join('\n')
+    const source = kata.folder === '01-bind' ? `${ATTACK_IMPORTS}${attacks}\n${neverSettling(stub)}` : stub
     await writeAt(join(dir, 'attacker', kata.folder, kata.implementationFile), source)
   }
   for (let i = 1; i <= classmates; i++) {
@@ -269,7 +268,6 @@ export async function writeAttackerClass(dir: string, classmates: number): Promi
       await writeAt(join(dir, `classmate-${i}`, kata.folder, kata.implementationFile), source)
     }
   }
-  return { attacks: kinds }
 }
 
 function neverSettling(stub: string): string {

@@ -8,7 +8,7 @@
  * - watch mode's save-to-result time per kata, as `npm run watch` prints it, median of 5 saves.
  */
 import { spawn } from 'node:child_process'
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -19,7 +19,7 @@ import { katasDir, projectRoot, solutionsDir } from '../harness/paths.ts'
 import { listKatas } from '../harness/katas.ts'
 import { bold, dim } from '../harness/reporting/colors.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
-import { runCommand } from '../harness/run-command.ts'
+import { checkout } from './worktree.ts'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, baseline: { type: 'string' } } })
 const runs = Number(values.runs)
@@ -72,18 +72,6 @@ async function timeSuite(root: string, env: NodeJS.ProcessEnv): Promise<{ ms: nu
   const ms = performance.now() - started
   if (exitCode !== 0) throw new Error(`a benchmark run in ${root} failed (exit code ${exitCode}):\n${output}`)
   return { ms, output }
-}
-
-/** An earlier commit checked out beside this one, sharing node_modules, removed afterwards. */
-async function checkout(ref: string): Promise<{ root: string; remove: () => Promise<void> }> {
-  const root = await mkdtemp(join(tmpdir(), 'socket-katas-baseline-'))
-  await runCommand('git', ['worktree', 'add', '--detach', '--force', root, ref])
-  await symlink(join(projectRoot, 'node_modules'), join(root, 'node_modules'))
-  const remove = async () => {
-    await runCommand('git', ['worktree', 'remove', '--force', root])
-    await rm(root, { recursive: true, force: true })
-  }
-  return { root, remove }
 }
 
 async function suiteFigures(): Promise<void> {

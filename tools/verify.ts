@@ -37,7 +37,11 @@ const steps: [string, () => Promise<StepResult>][] = [
   ['every wrong implementation in fixtures/wrong fails its kata, naming the mistake', checkWrongImplementations],
   ['every test is described in its kata\'s lesson (What the tests check)', checkLessonsDescribeTests],
   ['the learner\'s commands, driven as a learner would (a terminal, a browser)', () => checkProject('learner')],
-  ['the grader grades every fixture submission exactly, in every output format (process and docker isolation)', () => checkProject('grader')],
+  [
+    'the grader, in process and docker isolation: every fixture submission (hostile ones too) graded exactly, in every output format; ' +
+      'an attacker beside three classmates costs them nothing; a hanging class never outlives its limits',
+    () => checkProject('grader'),
+  ],
 ]
 
 async function main(): Promise<void> {
