@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest'
-import { katasDir } from '../harness/paths.ts'
+import { katasDir, projectRoot } from '../harness/paths.ts'
 import { expectOutputsToMatch } from './e2e-expectations.ts'
-import { writeFixtureSubmissions } from './fixture-submissions.ts'
+import { writeFixtureSubmissions, writeSolutionCopies } from './fixture-submissions.ts'
 import { gradeAll, type GradeOptions } from './grade.ts'
 import { mergeRuns } from './merge.ts'
 import { ProcessRunner } from './process-runner.ts'
@@ -57,6 +57,32 @@ test('merging the shards of a run writes the very files a single run writes', as
   await Promise.all(shardDirs.map((dir, i) => gradeAll(options(submissions, dir, { index: i + 1, count: 2 }))))
   await mergeRuns(shardDirs, join(work, 'some-merged'))
   expect(await filesOf(join(work, 'some-merged'))).toEqual(await filesOf(join(work, 'single')))
+})
+
+test('a grader killed midway leaves valid outputs for everyone it graded so far', async () => {
+  const submissions = join(work, 'killed-midway')
+  await writeSolutionCopies(submissions, 4)
+  const out = join(work, 'killed-midway-out')
+  const tsx = join(projectRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs')
+  const grader = spawn(process.execPath, [tsx, 'grader/cli.ts', submissions, '--out', out, '--concurrency', '1'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] })
+  let progress = ''
+  await new Promise<void>((resolve) => {
+    grader.stderr.on('data', (chunk) => {
+      progress += chunk
+      if (progress.includes('graded 2/4')) resolve()
+    })
+    grader.once('close', () => resolve())
+  })
+  grader.kill('SIGKILL')
+  expect(progress, 'the grader graded two submissions before it was killed').toContain('graded 2/4')
+  const csv = await readFile(join(out, 'grades.csv'), 'utf8')
+  expect(csv.trim().split('\r\n').map((row) => row.split(',').slice(0, 1).concat(row.split(',').slice(-2, -1)))).toEqual([
+    ['submission', 'total'],
+    ['student-001', '60'],
+    ['student-002', '60'],
+  ])
+  const run = JSON.parse(await readFile(join(out, 'grading-run.json'), 'utf8')) as { submissions: string[] }
+  expect(run.submissions).toEqual(['student-001', 'student-002'])
 })
 
 /** Every file of an output folder, with the measured times (which differ run to run) blanked. */

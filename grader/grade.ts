@@ -57,8 +57,10 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
     await writeSubmission(options.outDir, grade)
     gradedSoFar.push(grade)
     // One write at a time, each of everyone graded so far: valid outputs whenever the grader stops.
+    // Progress says "graded" once the class files hold this submission.
     const snapshot = [...gradedSoFar]
     classFiles = classFiles.then(() => writeClassFiles(options.outDir, isolation, calibration, snapshot))
+    await classFiles
     progress.end(grade)
     return grade
   })
