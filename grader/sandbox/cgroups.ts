@@ -4,7 +4,7 @@
  * controllers are there (a unified hierarchy), cgroup v1 where they are (hybrid hosts, Docker's
  * cgroupfs driver); each run gets a group under the grader's own, entered before anything starts.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 
@@ -98,8 +98,9 @@ export class RunGroup {
 function placeController(controller: Controller): Placement {
   const mount = mountOf(controller)
   if (!mount) return { controller, unavailable: 'no cgroup hierarchy has this controller' }
-  const own = ownGroup(mount.version, controller)
-  const root = join(mount.path, own ?? '', `socket-katas-grader-${process.pid}`)
+  const own = join(mount.path, ownGroup(mount.version, controller) ?? '')
+  const root = join(own, `socket-katas-grader-${process.pid}`)
+  removeGroupsOfDeadGraders(own)
   try {
     mkdirSync(root, { recursive: true })
     if (mount.version === 2) enableForChildren(root)
@@ -176,6 +177,32 @@ function ownGroup(version: 1 | 2, controller: Controller): string | undefined {
     if (version === 2 ? controllers === '' : controllers!.split(',').includes(controller)) return path
   }
   return undefined
+}
+
+/** A grader that was killed leaves its (empty) groups behind: the next one removes them. */
+function removeGroupsOfDeadGraders(folder: string): void {
+  let names: string[] = []
+  try {
+    names = readdirSync(folder).filter((name) => /^socket-katas-grader-\d+$/.test(name))
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = Number(name.split('-').at(-1))
+    if (isAlive(pid)) continue
+    const grader = join(folder, name)
+    for (const run of readdirSync(grader).filter((entry) => entry.startsWith('run-'))) removeGroup(join(grader, run))
+    removeGroup(grader)
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 function removeGroup(folder: string): void {
