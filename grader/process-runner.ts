@@ -35,43 +35,68 @@ export interface ProcessRunnerOptions {
   acceptWeakIsolation?: boolean
 }
 
+/** What this host lets the grader give a run. */
+export interface HostSupport {
+  /** Root on Linux: kata processes can run as throwaway users. */
+  asRoot: boolean
+  /** Why bubblewrap cannot make a sandbox here, or undefined when it can. */
+  sandboxProblem: string | undefined
+  groups: RunGroups
+}
+
+/** Probes this host: bubblewrap with the options a run gets, root, the cgroup controllers. */
+export async function probeHost(): Promise<HostSupport> {
+  const asRoot = process.platform === 'linux' && process.getuid?.() === 0
+  const scratch = await mkdtemp(join(tmpdir(), 'socket-katas-probe-'))
+  try {
+    const sandboxProblem = process.platform === 'linux' ? bubblewrapProblem(sandboxView(scratch, []), asRoot) : 'not Linux: no namespaces'
+    return { asRoot, sandboxProblem, groups: RunGroups.open() }
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+/** What a run on this host would lack, one sentence each (empty: full isolation). */
+export function weaknessesOf(host: HostSupport): string[] {
+  return [
+    ...(host.sandboxProblem
+      ? [`no sandbox: ${host.sandboxProblem}; student code would see this machine's files (classmates', solutions/, the output folder), processes and network`]
+      : []),
+    ...(host.asRoot ? [] : ["student code would run as the grader's own user, able to read and write what the grader can (separate identities need root)"]),
+    ...host.groups.unavailable.map((why) => `no ${why.replace(/^(\w+): /, '$1 limit: ')}`),
+  ]
+}
+
 export class ProcessRunner implements Runner {
   readonly description: string
-  private readonly asRoot = process.platform === 'linux' && process.getuid?.() === 0
+  private readonly asRoot: boolean
+  private readonly sandboxed: boolean
+  private readonly groups: RunGroups
 
   private constructor(
     private readonly options: ProcessRunnerOptions,
-    private readonly sandboxed: boolean,
-    private readonly groups: RunGroups,
-    /** What this host cannot give a run, one sentence each (empty: full isolation). */
-    readonly weaknesses: string[],
+    host: HostSupport,
   ) {
-    const limits = groups.unavailable.length < 3 ? `; ${groups.version} limits for the whole run` : ''
-    this.description = sandboxed
+    this.asRoot = host.asRoot
+    this.sandboxed = !host.sandboxProblem
+    this.groups = host.groups
+    const limits = this.groups.unavailable.length < 3 ? `; ${this.groups.version} limits for the whole run` : ''
+    this.description = this.sandboxed
       ? `process (bubblewrap sandbox: own PID, network and mount namespaces, private /tmp${this.asRoot ? ', student code as throwaway users' : ''}${limits})`
       : 'process (own process group only)'
   }
 
   /**
-   * Probes this host once. Throws a GraderError naming what is missing when runs cannot be isolated
-   * fully, unless `acceptWeakIsolation`; `warn` hears the same list then.
+   * A runner for this host. Throws a GraderError naming what is missing when runs cannot be isolated
+   * fully, unless `acceptWeakIsolation`; `warn` hears the same list then, once.
    */
-  static async open(options: ProcessRunnerOptions, warn: (line: string) => void = console.error): Promise<ProcessRunner> {
-    const asRoot = process.platform === 'linux' && process.getuid?.() === 0
-    const scratch = await mkdtemp(join(tmpdir(), 'socket-katas-probe-'))
-    const sandboxProblem = process.platform === 'linux' ? bubblewrapProblem(sandboxView(scratch, []), asRoot) : 'not Linux: no namespaces'
-    await rm(scratch, { recursive: true, force: true })
-    const groups = RunGroups.open()
-    const weaknesses = [
-      ...(sandboxProblem ? [`no sandbox: ${sandboxProblem}; student code would see this machine's files (classmates', solutions/, the output folder), processes and network`] : []),
-      ...(asRoot ? [] : ['student code would run as the grader\'s own user, able to read and write what the grader can (separate identities need root)']),
-      ...groups.unavailable.map((why) => `no ${why.replace(/^(\w+): /, '$1 limit: ')}`),
-    ]
-    const runner = new ProcessRunner(options, !sandboxProblem, groups, weaknesses)
-    if (weaknesses.length === 0) return runner
+  static async open(options: ProcessRunnerOptions, warn: (line: string) => void = console.error, host?: HostSupport): Promise<ProcessRunner> {
+    const support = host ?? (await probeHost())
+    const weaknesses = weaknessesOf(support)
+    if (weaknesses.length === 0) return new ProcessRunner(options, support)
     const list = weaknesses.map((weakness) => `  - ${weakness}`).join('\n')
     if (!options.acceptWeakIsolation) {
-      groups.close()
+      support.groups.close()
       throw new GraderError(
         `--isolation process cannot hold untrusted code on this host:\n${list}\n` +
           'Grade a class with --isolation docker, run the grader as root where bubblewrap and cgroups are available, ' +
@@ -79,7 +104,7 @@ export class ProcessRunner implements Runner {
       )
     }
     warn(`--accept-weak-isolation: grading without these protections:\n${list}`)
-    return runner
+    return new ProcessRunner(options, support)
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
