@@ -2,24 +2,33 @@
  * --isolation docker: every run in a fresh container through testcontainers, with no network
  * (--network none), memory, CPU and process-count limits, and a read-only filesystem apart from a
  * small scratch tmpfs. The tests run as the container's root with every capability dropped but
- * the three it needs to start the kata processes as user 1000 and to stop them (SETUID, SETGID,
- * KILL); the student's code, in those kata processes, can read neither the tests' memory nor the
- * scratch folder where the signed events file is. The submission is copied in (bind mounts
- * would break with a remote DOCKER_HOST), the image is never pulled, and since the resource reaper
- * would need an image of its own, it is off and the grader removes its containers itself.
+ * the three it needs to start the kata processes as users of their own and to stop them (SETUID,
+ * SETGID, KILL); the student's code, in those kata processes, can read neither the tests' memory,
+ * nor the scratch folder where the signed events file is, nor the files copied in (root's alone:
+ * the code reaches its kata process over IPC). The files are copied in (bind mounts would break
+ * with a remote DOCKER_HOST), the image is never pulled, and since the resource reaper would need
+ * an image of its own, it is off and the grader removes its containers itself.
+ *
+ * A run never waits on the engine or the container past its wall-clock limit and a fixed grace:
+ * every engine call is bounded, and a container that does not go within its bound is removed in
+ * the background, which close() waits for.
  */
 import { randomBytes } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
 import { constants } from 'node:os'
-import { Readable } from 'node:stream'
+import { join, relative } from 'node:path'
+import { PassThrough, Readable } from 'node:stream'
+import tar from 'tar-stream'
 import { GraderError } from './calibration.ts'
 import { readEvents } from './events.ts'
 import { GRADER_DIR, NODE_IN_IMAGE } from './image.ts'
 import { OutputTail, vitestGradingArgs, type RunOutcome, type RunRequest, type Runner } from './run-request.ts'
-import { tarFolder } from './tar.ts'
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
 const { GenericContainer, getContainerRuntimeClient, ImageName } = await import('testcontainers')
 type StartedTestContainer = Awaited<ReturnType<InstanceType<typeof GenericContainer>['start']>>
+type RuntimeClient = Awaited<ReturnType<typeof getContainerRuntimeClient>>
+type EngineContainer = ReturnType<RuntimeClient['container']['getById']>
 
 const PIDS_LIMIT = 512
 /** The student's code runs as these users in the container (one per kata process); the tests, as root. */
@@ -29,13 +38,38 @@ const EVENTS_FILE = `${SCRATCH}/events.jsonl`
 const KEY_FILE = `${SCRATCH}/events.key`
 export const CONTAINER_LABEL = 'org.socket-katas.grader'
 
-const READ_AFTER_RUN = `
+/** How long each engine call of a run may take before the run gives up on it. */
+const BOUNDS_MS = { start: 30_000, writeKey: 2_000, collect: 3_000, remove: 2_000 }
+/** run() returns within its wall-clock limit plus this, whatever the container does: every engine call at its bound. */
+export const RUN_GRACE_MS = BOUNDS_MS.start + BOUNDS_MS.writeKey + BOUNDS_MS.collect + BOUNDS_MS.remove
+/** How long close() waits for removals still under way before it force-removes whatever is left. */
+const CLOSE_WAIT_MS = 10_000
+
+/** SIGUSR1 would open Node's inspector. */
+const COLLECT_SIGNAL = 'SIGUSR2'
+/**
+ * The container's first process. Signalled at the end of a run, it kills every other process in the
+ * container, then prints the events file and how many processes the kernel killed for memory
+ * (cgroup v1 memory.oom_control, v2 memory.events): it is already running, so this works even when
+ * the student's code has used up the process limit and no reader could be started.
+ */
+const SUPERVISOR = `
 const fs = require('fs')
 const read = (path) => { try { return fs.readFileSync(path, 'utf8') } catch { return '' } }
 const oom = (text) => Number(/oom_kill (\\d+)/.exec(text)?.[1] ?? 0)
-const oomKills = oom(read('/sys/fs/cgroup/memory/memory.oom_control')) + oom(read('/sys/fs/cgroup/memory.events'))
-process.stdout.write(JSON.stringify({ events: read(process.argv[1]), oomKills }))
+process.on('${COLLECT_SIGNAL}', () => {
+  try { process.kill(-1, 'SIGKILL') } catch {}
+  const oomKills = oom(read('/sys/fs/cgroup/memory/memory.oom_control')) + oom(read('/sys/fs/cgroup/memory.events'))
+  process.stdout.write(JSON.stringify({ events: read(process.argv[1]), oomKills }) + '\\n')
+})
+setInterval(() => {}, 1 << 30)
 `
+const WRITE_KEY = `require('fs').writeFileSync(process.argv[1], process.argv[2], { mode: 0o600 })`
+
+interface Collected {
+  events: string
+  oomKills: number
+}
 
 /** GenericContainer with the host settings testcontainers has no method for. */
 class LockedDownContainer extends GenericContainer {
@@ -59,10 +93,14 @@ export interface DockerRunnerOptions {
 
 export class DockerRunner implements Runner {
   readonly description: string
-  private readonly live = new Set<StartedTestContainer>()
   private readonly runId = randomBytes(6).toString('hex')
+  /** Removals (and late starts) that outlived their bound; close() waits for them. */
+  private readonly background = new Set<Promise<unknown>>()
 
-  private constructor(private readonly options: DockerRunnerOptions & { customTests: boolean }) {
+  private constructor(
+    private readonly client: RuntimeClient,
+    private readonly options: DockerRunnerOptions & { customTests: boolean },
+  ) {
     this.description = `docker (image ${options.image}, network none)`
   }
 
@@ -73,73 +111,149 @@ export class DockerRunner implements Runner {
     if (!(await client.image.exists(ImageName.fromString(options.image)))) {
       throw new GraderError(`the image ${options.image} is not on this Docker host, and the grader never pulls; build it with npm run grade:image`)
     }
-    const runner = new DockerRunner({ ...options, customTests: options.testsRoot !== options.defaultTestsRoot })
+    const runner = new DockerRunner(client, { ...options, customTests: options.testsRoot !== options.defaultTestsRoot })
     process.once('SIGINT', () => void runner.close().finally(() => process.exit(130)))
     return runner
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
-    const archives = [{ tar: await tarFolder(request.implementationDir), target: '/submission' }]
-    if (this.options.customTests) archives.push({ tar: await tarFolder(this.options.testsRoot), target: '/tests' })
-    const container = await new LockedDownContainer(this.options.image)
+    const container = await this.startContainer(request)
+    let timer: NodeJS.Timeout | undefined
+    const limit = new Promise<'timed out'>((resolve) => (timer = setTimeout(() => resolve('timed out'), request.timeoutMs)))
+    try {
+      const key = randomBytes(32).toString('hex')
+      await bounded(container.exec([NODE_IN_IMAGE, '-e', WRITE_KEY, KEY_FILE, key]), BOUNDS_MS.writeKey, 'write the events key')
+      const tests = container.exec(this.testCommand(request), { workingDir: GRADER_DIR, env: this.testEnv() })
+      tests.catch(() => {}) // past the limit nobody waits for it, and it fails as its container goes
+      const result = await Promise.race([tests, limit])
+      const { events, oomKills } = await this.collect(container.getId())
+      const output = new OutputTail()
+      if (result !== 'timed out') output.add(result.output)
+      if (oomKills > 0) output.add(`\n[grader] out of memory: the container reached its ${this.options.memoryMiB} MiB limit`)
+      const record = readEvents(events, key)
+      if (result === 'timed out') return { record, timedOut: true, exit: { code: null, signal: 'SIGKILL' }, outputTail: output.toString() }
+      return { record, timedOut: false, exit: exitOf(result.exitCode), outputTail: output.toString() }
+    } finally {
+      clearTimeout(timer)
+      await this.remove(container.getId())
+    }
+  }
+
+  private async startContainer(request: RunRequest): Promise<StartedTestContainer> {
+    // Into the image's volumes: with a read-only root filesystem, the engine takes archives nowhere else.
+    const archives = [{ tar: await archiveOf(request.implementationDir), target: '/submission' }]
+    if (this.options.customTests) archives.push({ tar: await archiveOf(this.options.testsRoot), target: '/tests' })
+    const starting = new LockedDownContainer(this.options.image)
+      .withCommand([NODE_IN_IMAGE, '-e', SUPERVISOR, EVENTS_FILE])
       .withNetworkMode('none')
       .withUser('0:0')
       .withResourcesQuota({ memory: this.options.memoryMiB / 1024, cpu: 1 })
       .withTmpFs({ [SCRATCH]: 'rw,size=256m,uid=0,gid=0,mode=0700' })
-      .withCopyArchivesToContainer(archives.map(({ tar, target }) => ({ tar: Readable.from(tar), target })))
+      .withCopyArchivesToContainer(archives)
       .withLabels({ [CONTAINER_LABEL]: this.runId })
       .start()
-    this.live.add(container)
     try {
-      const key = randomBytes(32).toString('hex')
-      await container.exec([NODE_IN_IMAGE, '-e', `require('fs').writeFileSync(${JSON.stringify(KEY_FILE)}, process.argv[1], { mode: 0o600 })`, key])
-      const env = {
-        NODE_OPTIONS: `--max-old-space-size=${this.options.memoryMiB}`, // the heap may grow to the limit, so the kernel's OOM kill ends a hog
-        KATA_IMPL: '/submission',
-        KATA_TESTS: this.options.customTests ? '/tests' : `${GRADER_DIR}/katas`,
-        KATA_EVENTS_FILE: EVENTS_FILE,
-        KATA_EVENTS_KEY_FILE: KEY_FILE,
-        CI: '1',
-        NO_COLOR: '1',
-        KATA_PROCESS_USERS: KATA_USERS,
-      }
-      const command = [NODE_IN_IMAGE, ...vitestGradingArgs('node_modules/vitest/vitest.mjs', 'grader/reporter.ts', request)]
-      const exec = container.exec(command, { workingDir: GRADER_DIR, env })
-      exec.catch(() => {}) // after a timeout it fails when the container stops; that is expected
-      const timedOut = Symbol('timed out')
-      let timer: NodeJS.Timeout | undefined
-      const result = await Promise.race([exec, new Promise<typeof timedOut>((resolve) => (timer = setTimeout(() => resolve(timedOut), request.timeoutMs)))])
-      clearTimeout(timer)
-      const { events, oomKills } = await this.readAfterRun(container)
-      const output = new OutputTail()
-      if (result !== timedOut) output.add(result.output)
-      if (oomKills > 0) output.add(`\n[grader] out of memory: the container reached its ${this.options.memoryMiB} MiB limit`)
-      const record = readEvents(events, key)
-      if (result === timedOut) return { record, timedOut: true, exit: { code: null, signal: 'SIGKILL' }, outputTail: output.toString() }
-      return { record, timedOut: false, exit: exitOf(result.exitCode), outputTail: output.toString() }
-    } finally {
-      this.live.delete(container)
-      await container.stop({ timeout: 0, remove: true, removeVolumes: true })
+      return await bounded(starting, BOUNDS_MS.start, 'start a container')
+    } catch (error) {
+      this.inBackground(starting.then((late) => this.remove(late.getId()))) // one that comes up late goes at once
+      throw error
+    }
+  }
+
+  private testCommand(request: RunRequest): string[] {
+    return [NODE_IN_IMAGE, ...vitestGradingArgs('node_modules/vitest/vitest.mjs', 'grader/reporter.ts', request)]
+  }
+
+  private testEnv(): Record<string, string> {
+    return {
+      NODE_OPTIONS: `--max-old-space-size=${this.options.memoryMiB}`, // the heap may grow to the limit, so the kernel's OOM kill ends a hog
+      KATA_IMPL: '/submission',
+      KATA_TESTS: this.options.customTests ? '/tests' : `${GRADER_DIR}/katas`,
+      KATA_EVENTS_FILE: EVENTS_FILE,
+      KATA_EVENTS_KEY_FILE: KEY_FILE,
+      CI: '1',
+      NO_COLOR: '1',
+      KATA_PROCESS_USERS: KATA_USERS,
     }
   }
 
   /**
-   * The events file, read before the container goes (its scratch tmpfs goes with it), and how many
-   * processes the kernel killed for memory (cgroup v1 memory.oom_control, v2 memory.events).
+   * Has the supervisor kill whatever still runs in the container and hand over what the run left in
+   * scratch, which goes with the container; nothing is read if it does not answer within its bound.
    */
-  private async readAfterRun(container: StartedTestContainer): Promise<{ events: string; oomKills: number }> {
-    const result = await container.exec([NODE_IN_IMAGE, '-e', READ_AFTER_RUN, EVENTS_FILE]).catch(() => undefined)
+  private async collect(id: string): Promise<Collected> {
+    const abort = new AbortController()
     try {
-      return JSON.parse(result?.stdout ?? '') as { events: string; oomKills: number }
+      return await bounded(handOver(this.client.container.getById(id), abort.signal), BOUNDS_MS.collect, 'hand over the events')
     } catch {
       return { events: '', oomKills: 0 }
+    } finally {
+      abort.abort()
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.live].map((container) => container.stop({ timeout: 0, remove: true, removeVolumes: true }).catch(() => {})))
-    this.live.clear()
+  /** Kills and removes a container; one the engine has not removed within the bound goes on being removed in the background. */
+  private async remove(id: string): Promise<void> {
+    const removal = this.client.container.getById(id).remove({ force: true, v: true })
+    await bounded(removal, BOUNDS_MS.remove, 'remove a container').catch(() => this.inBackground(removal))
   }
+
+  private inBackground(work: Promise<unknown>): void {
+    const tracked: Promise<unknown> = work.catch(() => {}).finally(() => this.background.delete(tracked))
+    this.background.add(tracked)
+  }
+
+  /** Waits (bounded) for removals under way, then force-removes every container of this grader's that is left. */
+  async close(): Promise<void> {
+    await bounded(Promise.all(this.background), CLOSE_WAIT_MS, 'finish removing containers').catch(() => {})
+    const filters = { label: [`${CONTAINER_LABEL}=${this.runId}`] }
+    const left = await bounded(this.client.container.dockerode.listContainers({ all: true, filters }), BOUNDS_MS.remove, 'list containers').catch(() => [])
+    await Promise.all(left.map(({ Id }) => bounded(this.client.container.getById(Id).remove({ force: true, v: true }), BOUNDS_MS.remove, 'remove a container').catch(() => {})))
+  }
+}
+
+/**
+ * A tar archive of `folder`'s folders and files, every entry root's alone: the tests read them as root,
+ * and no kata process needs them. tar-stream writes paths too long for a ustar header as PAX headers.
+ */
+async function archiveOf(folder: string): Promise<Readable> {
+  const pack = tar.pack()
+  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name)
+    const header = { name: relative(folder, path), uid: 0, gid: 0 }
+    if (entry.isDirectory()) pack.entry({ ...header, type: 'directory', mode: 0o700 })
+    else if (entry.isFile()) pack.entry({ ...header, mode: 0o600 }, await readFile(path))
+  }
+  pack.finalize()
+  return Readable.from(pack)
+}
+
+/** Attaches to the supervisor's output, signals it, and reads the one line it prints. */
+async function handOver(container: EngineContainer, abortSignal: AbortSignal): Promise<Collected> {
+  const attached = await container.attach({ stream: true, stdout: true, abortSignal })
+  const stdout = new PassThrough({ encoding: 'utf8' })
+  container.modem.demuxStream(attached, stdout, stdout)
+  attached.once('close', () => stdout.end())
+  const [line] = await Promise.all([firstLine(stdout), container.kill({ signal: COLLECT_SIGNAL, abortSignal })])
+  return JSON.parse(line) as Collected
+}
+
+async function firstLine(stream: AsyncIterable<string>): Promise<string> {
+  let text = ''
+  for await (const chunk of stream) {
+    text += chunk
+    if (text.includes('\n')) return text.slice(0, text.indexOf('\n'))
+  }
+  throw new Error('the stream ended before a whole line')
+}
+
+/** `promise`, or a rejection once `ms` have passed without it settling (it goes on, unobserved). */
+function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the Docker engine did not ${what} within ${ms / 1000} s`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** Exit statuses above 128 mean "killed by signal (status - 128)", as a shell reports them. */
