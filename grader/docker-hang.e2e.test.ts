@@ -9,13 +9,13 @@ import { dirname, join } from 'node:path'
 import { expect, test } from 'vitest'
 import { listKatas } from '../harness/katas.ts'
 import { katasDir, solutionsDir } from '../harness/paths.ts'
+import { DEFAULT_IMAGE } from './image.ts'
 import { CONTAINER_LABEL, DockerRunner, RUN_GRACE_MS } from './docker-runner.ts'
+import { dockerUnavailable, gradeQuietly } from './e2e-support.ts'
 import type { KataGrade } from './grade-submission.ts'
-import { gradeAll } from './grade.ts'
-import { buildImage, DEFAULT_IMAGE } from './image.ts'
 import type { RunRequest, Runner } from './run-request.ts'
 
-const { getContainerRuntimeClient, ImageName } = await import('testcontainers')
+const { getContainerRuntimeClient } = await import('testcontainers')
 
 const SPAWNING_KATA = '02-port-zero'
 const SPAWNER = `import net from 'node:net'
@@ -36,14 +36,6 @@ const CLASS_SIZE = 10
 const TIMEOUT_SECONDS = 30
 /** What a submission's grading does besides its runs (static checks, staging), at most. */
 const STAGING_SLACK_MS = 5_000
-
-/** Why docker isolation cannot be tested here, or undefined; builds the image when only it is missing. */
-async function dockerUnavailable(): Promise<string | undefined> {
-  const client = await getContainerRuntimeClient().catch((error: Error) => error)
-  if (client instanceof Error) return `no Docker engine can be reached here (${client.message.split('\n')[0]}); .ci/run installs and starts one`
-  if (!(await client.image.exists(ImageName.fromString(DEFAULT_IMAGE)))) await buildImage(DEFAULT_IMAGE, () => {})
-  return undefined
-}
 
 /** Ten submissions, each the reference solutions but for kata 02, which spawns and hangs. */
 async function writeSpawnerClass(dir: string): Promise<string[]> {
@@ -85,16 +77,7 @@ test('a class of process spawners: every run ends within its limit and the grace
   const runner = await DockerRunner.start({ image: DEFAULT_IMAGE, testsRoot: katasDir, defaultTestsRoot: katasDir, memoryMiB: 2048 })
   const runs: TimedRun[] = []
   const started = performance.now()
-  const { grades } = await gradeAll({
-    submissionsDir: join(work, 'submissions'),
-    outDir: join(work, 'out'),
-    testsRoot: katasDir,
-    runner: timed(runner, runs),
-    timeoutSeconds: TIMEOUT_SECONDS,
-    memoryMiB: 2048,
-    concurrency: 2 * availableParallelism(),
-    progressStream: { write: () => true },
-  }).finally(() => runner.close())
+  const { grades } = await gradeQuietly(work, timed(runner, runs), { timeoutSeconds: TIMEOUT_SECONDS, concurrency: 2 * availableParallelism() }).finally(() => runner.close())
   const timedOut = runs.filter((run) => run.timedOut)
   console.log(
     `${CLASS_SIZE} spawners graded in ${seconds(performance.now() - started)}: ${runs.length} runs, ${timedOut.length} timed out, ` +

@@ -8,8 +8,8 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { katasDir } from '../harness/paths.ts'
+import { dockerUnavailable, gradeQuietly } from './e2e-support.ts'
 import { writeAttackerClass } from './fixture-submissions.ts'
-import { gradeAll } from './grade.ts'
 import { DEFAULT_IMAGE } from './image.ts'
 import { ProcessRunner } from './process-runner.ts'
 import type { Runner } from './run-request.ts'
@@ -22,10 +22,8 @@ async function processRunner(): Promise<Runner | string> {
 }
 
 async function dockerRunner(): Promise<Runner | string> {
-  const { getContainerRuntimeClient, ImageName } = await import('testcontainers')
-  const client = await getContainerRuntimeClient().catch(() => undefined)
-  if (!client) return 'no Docker engine can be reached here; .ci/run installs and starts one'
-  if (!(await client.image.exists(ImageName.fromString(DEFAULT_IMAGE)))) return `the image ${DEFAULT_IMAGE} is not built (npm run grade:image)`
+  const unavailable = await dockerUnavailable()
+  if (unavailable) return unavailable
   const { DockerRunner } = await import('./docker-runner.ts')
   return DockerRunner.start({ image: DEFAULT_IMAGE, testsRoot: katasDir, defaultTestsRoot: katasDir, memoryMiB: 2048 })
 }
@@ -40,16 +38,7 @@ describe.each([
     const work = await mkdtemp(join(tmpdir(), 'grader-fairness-'))
     await writeAttackerClass(join(work, 'submissions'), CLASSMATES)
     try {
-      const { grades } = await gradeAll({
-        submissionsDir: join(work, 'submissions'),
-        outDir: join(work, 'out'),
-        testsRoot: katasDir,
-        runner,
-        timeoutSeconds: 30,
-        memoryMiB: 2048,
-        concurrency: 2 * availableParallelism(),
-        progressStream: { write: () => true },
-      })
+      const { grades } = await gradeQuietly(work, runner, { timeoutSeconds: 30, concurrency: 2 * availableParallelism() })
       const scores = Object.fromEntries(grades.map((grade) => [grade.submission, `${grade.points}/${grade.maxPoints}`]))
       const full = `${grades[0]!.maxPoints}/${grades[0]!.maxPoints}`
       const expected = Object.fromEntries(Array.from({ length: CLASSMATES }, (_, i) => [`classmate-${i + 1}`, full]))

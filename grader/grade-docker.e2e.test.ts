@@ -4,21 +4,13 @@ import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { katasDir } from '../harness/paths.ts'
 import { GraderError } from './calibration.ts'
+import { DEFAULT_IMAGE } from './image.ts'
 import { CONTAINER_LABEL, DockerRunner } from './docker-runner.ts'
+import { dockerUnavailable, gradeQuietly } from './e2e-support.ts'
 import { expectOutputsToMatch } from './e2e-expectations.ts'
 import { writeFixtureSubmissions } from './fixture-submissions.ts'
-import { gradeAll } from './grade.ts'
-import { buildImage, DEFAULT_IMAGE } from './image.ts'
 
-const { getContainerRuntimeClient, ImageName } = await import('testcontainers')
-
-/** Why docker isolation cannot be tested here, or undefined; builds the image when only it is missing. */
-async function dockerUnavailable(): Promise<string | undefined> {
-  const client = await getContainerRuntimeClient().catch((error: Error) => error)
-  if (client instanceof Error) return `no Docker engine can be reached here (${client.message.split('\n')[0]}); .ci/run installs and starts one`
-  if (!(await client.image.exists(ImageName.fromString(DEFAULT_IMAGE)))) await buildImage(DEFAULT_IMAGE, () => {})
-  return undefined
-}
+const { getContainerRuntimeClient } = await import('testcontainers')
 
 test('in docker isolation, every fixture submission gets exactly the points it earned, in every output format', async (context) => {
   const reason = await dockerUnavailable()
@@ -27,16 +19,7 @@ test('in docker isolation, every fixture submission gets exactly the points it e
   await writeFixtureSubmissions(join(work, 'submissions'))
   const runner = await DockerRunner.start({ image: DEFAULT_IMAGE, testsRoot: katasDir, defaultTestsRoot: katasDir, memoryMiB: 2048 })
   try {
-    const { calibration } = await gradeAll({
-      submissionsDir: join(work, 'submissions'),
-      outDir: join(work, 'out'),
-      testsRoot: katasDir,
-      runner,
-      timeoutSeconds: 30,
-      memoryMiB: 2048,
-      concurrency: 3,
-      progressStream: { write: () => true },
-    })
+    const { calibration } = await gradeQuietly(work, runner, { timeoutSeconds: 30, concurrency: 3 })
     await expectOutputsToMatch(join(work, 'out'), calibration)
   } finally {
     await runner.close()
