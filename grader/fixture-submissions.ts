@@ -183,7 +183,12 @@ async function sourceOf(kataFolder: string, source: KataSource, targets: Targets
 
 /** The stub with every "Not implemented yet" replaced by what the probe reached. */
 function failingWithWhatItReached(stub: string): string {
-  return stub.replace(/throw new Error\(\s*'Not implemented yet[\s\S]*?\)\n/g, 'throw new Error(found())\n')
+  return withStubBody(stub, 'throw new Error(found())')
+}
+
+/** The stub with each `throw new Error('Not implemented yet...')` statement replaced by `statement`. */
+function withStubBody(stub: string, statement: string): string {
+  return stub.replace(/throw new Error\(\s*'Not implemented yet[\s\S]*?\)\n/g, `${statement}\n`)
 }
 
 /**
@@ -271,7 +276,7 @@ export async function writeAttackerClass(dir: string, classmates: number): Promi
 }
 
 function neverSettling(stub: string): string {
-  return stub.replace(/throw new Error\(\s*'Not implemented yet[\s\S]*?\)\n/g, 'return new Promise(() => {})\n')
+  return withStubBody(stub, 'return new Promise(() => {})')
 }
 
 async function writeAt(path: string, text: string): Promise<void> {

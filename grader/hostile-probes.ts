@@ -54,14 +54,11 @@ for (const relative of ['grader/reporter.ts', 'grader/events.ts', 'harness/kata-
   canWrite(join(${JSON.stringify(t.project)}, relative))
   canWrite(join('/grader', relative))
 }
-`,
-  'docker-socket': () => `
 for (const path of ['/var/run/docker.sock', '/run/docker.sock']) { try { fs.statSync(path); reached.push('see ' + path) } catch {} }
 `,
 } satisfies Record<string, (targets: Targets) => string>
 
 export type ProbeKind = keyof typeof PROBES
-export const PROBE_KINDS = Object.keys(PROBES) as ProbeKind[]
 
 /** The whole kata file for `kind`: the probe runs as the file loads; `functionSource` then throws what it reached. */
 export function probeKataFile(kind: ProbeKind, targets: Targets, functionSource: string): string {

@@ -12,13 +12,12 @@ import { parseArgs } from 'node:util'
 import { dim, green } from '../harness/reporting/colors.ts'
 import { projectRoot } from '../harness/paths.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
+import { PROJECT_ENTRIES } from './sandbox/bubblewrap.ts'
 
 export const DEFAULT_IMAGE = 'socket-katas-grader'
 export const GRADER_DIR = '/grader'
 export const NODE_IN_IMAGE = '/usr/local/bin/node'
 
-/** What of the project the image needs to run the kata tests: not solutions, fixtures or tools. */
-const PROJECT_ENTRIES = ['package.json', 'tsconfig.json', 'vitest.config.ts', 'harness', 'katas', 'grader', 'node_modules']
 
 const DOCKERFILE = `FROM scratch
 COPY rootfs/ /

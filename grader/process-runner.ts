@@ -111,7 +111,8 @@ export class ProcessRunner implements Runner {
     const scratch = await mkdtemp(join(tmpdir(), 'socket-katas-grade-'))
     const group = this.groups.create({ memoryMiB: this.options.memoryMiB, processes: PROCESS_LIMIT })
     try {
-      await Promise.all([mkdir(join(scratch, 'home')), mkdir(join(scratch, 'tmp'))])
+      // Sandboxed, a run's home and TMPDIR are its private /tmp; otherwise these.
+      if (!this.sandboxed) await Promise.all([mkdir(join(scratch, 'home')), mkdir(join(scratch, 'tmp'))])
       const eventsFile = join(scratch, 'events.jsonl')
       const keyFile = join(scratch, 'events.key')
       const key = randomBytes(32).toString('hex')

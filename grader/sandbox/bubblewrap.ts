@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
-/** What of the project a run needs to run the kata tests: the same list the grading image holds. */
+/** What of the project a run needs to run the kata tests (the grading image holds the same): not solutions, fixtures, tools or .git. */
 export const PROJECT_ENTRIES = ['package.json', 'tsconfig.json', 'vitest.config.ts', 'harness', 'katas', 'grader', 'node_modules']
 
 /** The system folders programs and libraries come from; merged-/usr hosts have some as links. */
