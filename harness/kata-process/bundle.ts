@@ -24,7 +24,8 @@ const onlyBuiltins: Plugin = {
   },
 }
 
-export type Bundle = { code: string } | { error: string }
+/** The bundled code; or the compiler's messages with their code frames, and the first one in a line. */
+export type Bundle = { code: string } | { error: string; summary: string }
 
 /** `file` and what it imports, as one module; or the compiler's message, "bind.ts:3:14: Expected ...". */
 export async function bundle(file: string): Promise<Bundle> {
@@ -48,7 +49,7 @@ export async function bundle(file: string): Promise<Bundle> {
   } catch (error) {
     const messages = (error as BuildFailure).errors
     if (!messages) throw error
-    return { error: messages.map(formatMessage).join('\n') }
+    return { error: messages.map(formatMessage).join('\n'), summary: summarise(messages[0]!) }
   }
 }
 
@@ -59,6 +60,11 @@ function formatMessage(message: Message): string {
   const where = `${relative(process.cwd(), location.file) || location.file}:${location.line}:${location.column + 1}`
   const caret = `${' '.repeat(location.column)}^`
   return `${where}: ${message.text}\n    ${location.lineText}\n    ${caret}`
+}
+
+/** 'Expected ";" but found "server" (line 3)': what failed, for a one-line progress report. */
+function summarise(message: Message): string {
+  return message.location ? `${message.text} (line ${message.location.line})` : message.text
 }
 
 const RUNTIME_ENTRY = fileURLToPath(new URL('./runtime/main.ts', import.meta.url))

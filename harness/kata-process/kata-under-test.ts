@@ -184,9 +184,10 @@ export class KataUnderTest<M> {
   private async start(): Promise<KataProcess> {
     this.runAs = nextKataIdentity()
     const process = new KataProcess(runtimeBundle(), { identity: this.runAs, env: strykerEnvironment() })
+    process.ready.catch(() => {}) // awaited below, unless the code does not compile: then the kill must not leave it unhandled
     try {
       const bundled = await this.code
-      if ('error' in bundled) throw new KataLoadError(`${this.kata.implementationFile} does not compile:\n${bundled.error}`)
+      if ('error' in bundled) throw new KataLoadError(`${this.kata.implementationFile} does not compile: ${bundled.summary}\n${bundled.error}`)
       await process.ready
       await process.load(this.file, bundled.code) // the module's top level counts as Stryker's static coverage
       await process.testStart(strykerState()) // a process started in the middle of a test carries on with it

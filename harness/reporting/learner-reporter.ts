@@ -8,6 +8,7 @@ import type { Reporter, TestModule } from 'vitest/node'
 import { dim } from './colors.ts'
 import { formatKataReport, shownPath } from './kata-report.ts'
 import { katasOf } from './kata-results.ts'
+import { listKatas } from '../katas.ts'
 import { parseTestDescriptions, readLesson } from './lessons.ts'
 import { testsRoot, typedFrom } from '../paths.ts'
 import { progressSummary } from './progress.ts'
@@ -33,9 +34,20 @@ export default class LearnerReporter implements Reporter {
       }),
     )
     const stray = unhandledErrors.map((error) => `Vitest reported an error outside any test: ${(error as Error)?.message ?? String(error)}`)
-    const progress = runs.length > 0 ? progressSummary(runs) : 'No kata tests ran.'
+    const progress = runs.length > 0 ? progressSummary(runs) : noKataRan(tests)
     process.stdout.write(`${joinBlocks([...blocks, ...stray])}\n\n${progress}\n`)
   }
+}
+
+/** Nothing matched what followed `npm test --`: the learner needs the names there are. */
+function noKataRan(tests: string): string {
+  const katas = listKatas(tests)
+  const example = katas[2] ?? katas[0]
+  return [
+    'No kata ran: no kata matches what you asked for. The katas are:',
+    ...katas.map((kata) => `  ${kata.folder}`),
+    dim(`Run one with its number, folder or name (npm test -- ${example?.number} or npm test -- ${example?.slug}), or all with npm test.`),
+  ].join('\n')
 }
 
 /** One-line results stay together; a result of several lines gets a blank line around it. */

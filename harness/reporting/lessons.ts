@@ -16,7 +16,7 @@ export async function readLesson(testsRoot: string, kata: Kata): Promise<string>
   return readFile(join(testsRoot, kata.folder, 'README.md'), 'utf8').catch(() => '')
 }
 
-function section(markdown: string, heading: string): string {
+export function section(markdown: string, heading: string): string {
   const start = markdown.indexOf(`\n## ${heading}`)
   if (start < 0) return ''
   const rest = markdown.slice(start + heading.length + 4)
@@ -35,11 +35,17 @@ export function parseHints(markdown: string): Hint[] {
 export function parseTestDescriptions(markdown: string): Map<string, string> {
   const descriptions = new Map<string, string>()
   const bullets = section(markdown, 'What the tests check').split(/\n- /).slice(1)
-  for (const bullet of bullets) {
+  for (const bullet of bullets.map(withoutFollowingParagraphs)) {
     const match = /^\*\*([\s\S]+?)\*\*[^:]*:\s*([\s\S]*)$/.exec(bullet.trim())
     if (match) descriptions.set(normaliseTestName(match[1]!), plainText(match[2]!))
   }
   return descriptions
+}
+
+/** A list's last bullet ends where a paragraph starts at the margin after a blank line. */
+function withoutFollowingParagraphs(bullet: string): string {
+  const end = bullet.search(/\n[ \t]*\n(?=\S)/)
+  return end < 0 ? bullet : bullet.slice(0, end)
 }
 
 /** Test names as the lesson and the tests both spell them: numbers (and the lesson's N) count as one placeholder. */
