@@ -207,6 +207,11 @@ export class KataUnderTest<M> {
     return this.runAs ? this.runAs.uid : process.getuid?.()
   }
 
+  /** The kata process's user and pid (what it may do is the kernel's to say, from /proc/<pid>). */
+  async processIdentity(): Promise<{ uid: number | undefined; pid: number }> {
+    return { uid: this.uid(), pid: (await this.process()).pid }
+  }
+
   /** Whose sockets in the kernel's table are the kata process's: its uid when it has its own, else its descriptors. */
   socketOwner(): SocketOwner {
     return this.latest?.socketOwner ?? (this.runAs ? { uid: this.runAs.uid } : { pid: -1 })

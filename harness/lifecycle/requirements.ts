@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import type { TestContext } from 'vitest'
-import { addressNotOnThisHost, missingAddressReason, privilegedPort } from '../sockets/addresses.ts'
+import { addressNotOnThisHost, missingAddressReason, privilegedPort, type BindingProcess } from '../sockets/addresses.ts'
 import { procNetUnavailable } from '../kernel/proc-net.ts'
 import { ssUnavailable } from '../kernel/ss.ts'
 
@@ -38,9 +38,9 @@ export function requireForeignAddress(context: TestContext): string {
   return (foreign as { address: string }).address
 }
 
-/** A port below the unprivileged range, which the user `uid` may not bind; skips for root and off Linux. */
-export function requirePrivilegedPort(context: TestContext, uid: number | undefined): number {
-  const privileged = privilegedPort(uid)
+/** A port below the unprivileged range, which `binder` may not bind; skips where it may (root, CAP_NET_BIND_SERVICE) and off Linux. */
+export function requirePrivilegedPort(context: TestContext, binder: BindingProcess): number {
+  const privileged = privilegedPort(binder)
   if ('unavailable' in privileged) context.skip(privileged.unavailable)
   return (privileged as { port: number }).port
 }

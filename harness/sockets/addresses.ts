@@ -67,13 +67,22 @@ function nonLocalBindAllowed(): boolean {
   }
 }
 
+/** The process a privileged-port check is about: its user, and its pid (whose capabilities count). */
+export interface BindingProcess {
+  uid: number | undefined
+  pid: number
+}
+
 /**
- * A port the user `uid` may not bind (below net.ipv4.ip_unprivileged_port_start, for a user who is
- * not root); or why there is none here. Linux only: the rule and its setting differ elsewhere.
+ * A port `binder` may not bind (below net.ipv4.ip_unprivileged_port_start); or why there is none
+ * here. Root, or any user whose process holds CAP_NET_BIND_SERVICE (setcap on node, an ambient
+ * capability), may bind them all. Linux only: the rule and its setting differ elsewhere.
  */
-export function privilegedPort(uid: number | undefined): { port: number } | { unavailable: string } {
+export function privilegedPort(binder: BindingProcess): { port: number } | { unavailable: string } {
   if (process.platform !== 'linux') return { unavailable: `privileged ports are checked on Linux only, not ${process.platform}` }
-  if (uid === 0) return { unavailable: 'running as root, which may bind any port' }
+  if (mayBindPrivilegedPorts(binder.pid)) {
+    return { unavailable: binder.uid === 0 ? 'running as root, which may bind any port' : 'your code runs with CAP_NET_BIND_SERVICE, which may bind any port' }
+  }
   try {
     const start = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim())
     if (start <= 1) return { unavailable: 'net.ipv4.ip_unprivileged_port_start is 0 here: every port is unprivileged' }
@@ -81,4 +90,13 @@ export function privilegedPort(uid: number | undefined): { port: number } | { un
   } catch {
     return { unavailable: 'net.ipv4.ip_unprivileged_port_start cannot be read here' }
   }
+}
+
+const CAP_NET_BIND_SERVICE = 10n
+
+/** Whether the process `pid` holds CAP_NET_BIND_SERVICE (its effective set, as /proc/<pid>/status shows it). */
+export function mayBindPrivilegedPorts(pid: number): boolean {
+  const effective = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  if (effective === undefined) throw new Error(`/proc/${pid}/status shows no CapEff line`)
+  return ((BigInt(`0x${effective}`) >> CAP_NET_BIND_SERVICE) & 1n) === 1n
 }

@@ -130,7 +130,7 @@ describe('bind(host, port)', () => {
   })
 
   test('a port below 1024, for a user who is not root, rejects with EACCES', async (context) => {
-    const port = requirePrivilegedPort(context, kata.uid())
+    const port = requirePrivilegedPort(context, await kata.processIdentity())
     const result = await bindThatMustFail('127.0.0.1', port, 'a privileged port')
     expect(
       result.resolved ? undefined : result.error.code,
