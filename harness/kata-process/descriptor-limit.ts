@@ -23,7 +23,8 @@ export function descriptorLimitUnavailable(): string | undefined {
 
 /** Runs `body` while process `pid` (running as `identity`, if it has one of its own) can open no new descriptor, then gives it its limit back. */
 export async function withNoFreeDescriptor<T>(pid: number, identity: Identity | undefined, body: () => Promise<T>): Promise<T> {
-  const run = (command: string, args: string[]) => execFileSync(...asUser(identity, command, args), { encoding: 'utf8' })
+  // stderr piped: it goes into a thrown error's message, never onto the learner's screen
+  const run = (command: string, args: string[]) => execFileSync(...asUser(identity, command, args), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   const [soft, hard] = run('prlimit', ['--pid', String(pid), '--nofile', '--raw', '--noheadings', '--output=SOFT,HARD']).trim().split(/\s+/)
   const listing = run(process.execPath, ['-e', `process.stdout.write(require('fs').readdirSync('/proc/${pid}/fd').join(' '))`])
   const used = new Set(listing.split(' ').map(Number))
