@@ -4,13 +4,13 @@ import type { RemoteServer } from './remote.ts'
 
 /**
  * Fails the test if the server still had an 'error' listener when `fn()` resolved. One left behind
- * swallows every later error of the server, which from then on is the caller's to handle.
+ * swallows the server's next error (a once() listener) or every one (on()), which from then on are the caller's to handle.
  */
 export function expectNoErrorListenerLeft(fn: string, server: RemoteServer): void {
   const left = server.facts.listeners.error ?? 0
   expect(
     left,
-    `when ${fn}() resolved, the server still had ${left} 'error' listener(s): one left behind swallows every later ` +
-      "error of the server, which from then on is the caller's to handle. Remove yours (server.off) once listening",
+    `when ${fn}() resolved, the server still had ${left} 'error' listener(s): one left behind swallows the server's ` +
+      "next error (a once() listener) or every one (on()), which from then on are the caller's to handle. Remove yours (server.off) once listening",
   ).toBe(0)
 }

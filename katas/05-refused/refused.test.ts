@@ -167,8 +167,8 @@ describe('tryConnect(host, port, timeoutMs)', () => {
     const errorListeners = facts.listeners.error ?? 0
     expect(
       errorListeners,
-      `the returned socket still had ${errorListeners} 'error' listener(s): one left behind swallows every later error ` +
-        "(a reset, say), which from then on is the caller's to handle. Remove yours once connected",
+      `the returned socket still had ${errorListeners} 'error' listener(s): one left behind swallows the socket's ` +
+        "next error (a once() listener) or every one (on()), a reset say, which from then on are the caller's to handle. Remove yours once connected",
     ).toBe(0)
     expect(facts.timeoutMs, `the returned socket still had an idle timeout of ${facts.timeoutMs} ms set (socket.setTimeout): clear it once connected`).toBe(null)
   })
