@@ -5,7 +5,8 @@ import { parseHints, readLesson } from '../harness/reporting/lessons.ts'
 import { testsRoot } from '../harness/paths.ts'
 import { readState, writeState } from './state.ts'
 
-export async function revealNextHint(kata: Kata): Promise<string> {
+/** `again` says how to ask for the next hint: the command by default, a key in watch mode ("Press h"). */
+export async function revealNextHint(kata: Kata, again = `Run npm run hint -- ${kata.number} again`): Promise<string> {
   const hints = parseHints(await readLesson(testsRoot(), kata))
   if (hints.length === 0) return `The lesson of ${kata.folder} has no hints.`
   const state = await readState()
@@ -20,10 +21,12 @@ export async function revealNextHint(kata: Kata): Promise<string> {
     before >= hints.length
       ? `That was the last hint for ${kata.folder}. The lesson has the rest; the reference solution opens once the kata passes (npm run solution -- ${kata.number}).`
       : now < hints.length
-        ? `Hint ${now} of ${hints.length}. Run npm run hint -- ${kata.number} again for the next one.`
+        ? `Hint ${now} of ${hints.length}. ${again} for the next one.`
         : `Hint ${now} of ${hints.length}, the last one.`
   return [...earlier, `${bold(hint.title)}`, '', terminalText(hint.body), '', dim(footer)].join('\n')
 }
+
+export const NO_HINTS_LEFT = 'Every kata passes; there are no hints left to give.'
 
 /** Markdown for a terminal: the code marks and emphasis go, the line breaks stay. */
 function terminalText(markdown: string): string {

@@ -1,8 +1,10 @@
 import { exec } from 'node:child_process'
-import { access, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { access, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, test } from 'vitest'
+import { listKatas } from '../harness/katas.ts'
+import { projectRoot, testsRoot } from '../harness/paths.ts'
 import { copyOfProject, type ProjectCopy } from './test-support/project-copy.ts'
 import { Terminal } from './test-support/terminal.ts'
 
@@ -46,6 +48,14 @@ describe('npm run hint', () => {
     expect(beyond.output).toContain('That was the last hint for 03-backlog')
     expect(JSON.parse(await readFile(join(copy.root, '.socket-katas', 'state.json'), 'utf8'))).toEqual({ hintsShown: { '03-backlog': 3 } })
     expect((await npm('hint -- 01')).output).toContain('Hint 1 of 3.')
+  })
+
+  test('with no kata named, gives the next hint of the first kata not passing', async () => {
+    copy = await copyOfProject()
+    await copy.put('solutions/01-bind/bind.ts', 'katas/01-bind/bind.ts')
+    const { output } = await npm('hint')
+    expect(output).toContain('No kata named: running them all to find the first one not passing yet')
+    expect(output).toContain('Hint 1 of 3. Run npm run hint -- 02 again for the next one.')
   })
 
   test('names the katas when asked for one that does not exist', async () => {
@@ -133,12 +143,12 @@ describe('npm run watch', () => {
     copy = await copyOfProject()
     await copy.put('solutions/01-bind/bind.ts', 'katas/01-bind/bind.ts')
     const terminal = Terminal.open('npm run --silent watch', copy.root)
-    await terminal.waitFor('socket-katas · 02-port-zero · watching katas/02-port-zero/port-zero.ts', 30_000)
+    await terminal.waitFor('socket-katas · 02-port-zero · watching katas/02-port-zero/port-zero.ts', 60_000)
     await terminal.waitFor('1 of 6 katas done')
 
     let mark = terminal.text.length
     terminal.press('h')
-    await terminal.waitFor(/Hint 1: .*\n[\s\S]*Hint 1 of 3/, 10_000, mark)
+    await terminal.waitFor(/Hint 1: .*\n[\s\S]*Hint 1 of 3\. Press h for the next one\./, 10_000, mark)
 
     mark = terminal.text.length
     await copy.put('fixtures/wrong/02-port-zero/random-port.ts', 'katas/02-port-zero/port-zero.ts')
@@ -158,5 +168,111 @@ describe('npm run watch', () => {
     terminal.press('q')
     await terminal.waitFor('Stopped watching.')
     expect(await terminal.exitCode()).toBe(0)
+  })
+})
+
+describe('npm run watch, as saves come', () => {
+  /** Saves `content` as editors that write a temporary file and rename it over do (JetBrains, gedit, sed -i). */
+  async function saveByRename(file: string, content: string): Promise<void> {
+    await writeFile(`${file}.tmp-save`, content)
+    await rename(`${file}.tmp-save`, file)
+  }
+  const fixture = (path: string) => readFile(join(projectRoot, path), 'utf8')
+
+  test('every save is seen, by rename or in place, with a running line until its result; a deleted file is waited for', async () => {
+    copy = await copyOfProject()
+    await copy.put('solutions/01-bind/bind.ts', 'katas/01-bind/bind.ts')
+    const file = join(copy.root, 'katas', '02-port-zero', 'port-zero.ts')
+    const terminal = Terminal.open('npm run --silent watch', copy.root)
+    await terminal.waitFor('socket-katas · 02-port-zero · watching katas/02-port-zero/port-zero.ts', 60_000)
+    await terminal.waitFor('keys:')
+
+    // By rename: a mistake that makes one test wait out its 2 s, long enough to watch the running line's clock move.
+    let mark = terminal.text.length
+    await saveByRename(file, await fixture('fixtures/wrong/02-port-zero/error-only-logged.ts'))
+    await terminal.waitFor(/⟳ running 02-port-zero… [\d.]+ s since your save[\s\S]*First failure: an address this host does not have/, 20_000, mark)
+    await terminal.waitFor(/result [\d.]+ m?s after your save/, 5000, mark)
+    const clock = [...terminal.text.slice(mark).matchAll(/running 02-port-zero… ([\d.]+) s since your save/g)].map(([, seconds]) => seconds)
+    expect(new Set(clock).size).toBeGreaterThan(1)
+
+    mark = terminal.text.length
+    await writeFile(file, await fixture('fixtures/wrong/02-port-zero/random-port.ts'))
+    await terminal.waitFor(/running 02-port-zero…[\s\S]*First failure: the OS chose the port/, 20_000, mark)
+
+    mark = terminal.text.length
+    await saveByRename(file, await fixture('fixtures/wrong/02-port-zero/no-error-listener.ts'))
+    await terminal.waitFor(/running 02-port-zero…[\s\S]*First failure: an address this host does not have[\s\S]*went unhandled in your code/, 20_000, mark)
+
+    mark = terminal.text.length
+    await rm(file)
+    await terminal.waitFor('katas/02-port-zero/port-zero.ts is gone. Watching for it to come back (npm run reset -- 02 puts the stub back).', 10_000, mark)
+    await terminal.waitFor('keys:', 5000, mark)
+
+    mark = terminal.text.length
+    await writeFile(file, await fixture('solutions/02-port-zero/port-zero.ts'))
+    await terminal.waitFor('✔ 02-port-zero passes. On to 03-backlog.', 20_000, mark)
+
+    terminal.press('q')
+    await terminal.waitFor('Stopped watching.')
+    expect(await terminal.exitCode()).toBe(0)
+  })
+
+  test('lists every failing test with its reason, and n explains the next one in full', async () => {
+    copy = await copyOfProject()
+    await copy.put('fixtures/wrong/01-bind/no-error-listener.ts', 'katas/01-bind/bind.ts')
+    const terminal = Terminal.open('npm run --silent watch', copy.root)
+    await terminal.waitFor('keys: n next failure · h hint', 60_000)
+    expect(terminal.text).toMatch(/✘ a port already in use rejects with EADDRINUSE.*\n +EADDRINUSE \(listen EADDRINUSE: .*\) went unhandled in your code/)
+    expect(terminal.text).toMatch(/✘ an address this host does not have rejects with EADDRNOTAVAIL\n +EADDRNOTAVAIL \(listen EADDRNOTAVAIL: .*\) went unhandled/)
+    expect(terminal.text).toContain('First failure: a port already in use rejects with EADDRINUSE')
+
+    let mark = terminal.text.length
+    terminal.press('n')
+    await terminal.waitFor(/Failure 2 of 2: an address this host does not have rejects with EADDRNOTAVAIL\n.*EADDRNOTAVAIL/, 5000, mark)
+    mark = terminal.text.length
+    terminal.press('n')
+    await terminal.waitFor('First failure: a port already in use rejects with EADDRINUSE', 5000, mark)
+
+    terminal.press('q')
+    await terminal.waitFor('Stopped watching.')
+    expect(await terminal.exitCode()).toBe(0)
+  })
+
+  test("a syntax error shows the compiler's code frame down to the marker under the faulty spot", async () => {
+    copy = await copyOfProject()
+    const solution = await fixture('solutions/01-bind/bind.ts')
+    const broken = solution.replace('server.listen({ host, port }', 'server.listen({ host port }')
+    expect(broken).not.toBe(solution)
+    await writeFile(join(copy.root, 'katas', '01-bind', 'bind.ts'), broken)
+    const terminal = Terminal.open('npm run --silent watch', copy.root)
+    await terminal.waitFor(/✘ 01-bind {2}could not run: bind\.ts does not compile: .*\n.*bind\.ts:\d+:\d+: .*\n +.*server\.listen\(\{ host port \}.*\n +\^/, 60_000)
+    terminal.press('q')
+    await terminal.waitFor('Stopped watching.')
+  })
+
+  test('with every kata passing, h says there is no hint left to give', async () => {
+    copy = await copyOfProject()
+    for (const kata of listKatas(testsRoot())) await copy.put(`solutions/${kata.folder}/${kata.implementationFile}`, `katas/${kata.folder}/${kata.implementationFile}`)
+    const terminal = Terminal.open('npm run --silent watch', copy.root)
+    await terminal.waitFor('socket-katas · every kata passes. Well done.', 60_000)
+    const mark = terminal.text.length
+    terminal.press('h')
+    await terminal.waitFor('Every kata passes; there are no hints left to give.', 5000, mark)
+    terminal.press('q')
+    await terminal.waitFor('Stopped watching.')
+  })
+
+  test('at 80 x 24 the header stays on screen, long lines wrap within 80 columns, and the cut says where the rest is', async () => {
+    copy = await copyOfProject()
+    await copy.put('fixtures/wrong/01-bind/no-error-listener.ts', 'katas/01-bind/bind.ts')
+    const terminal = Terminal.open('npm run --silent watch', copy.root, {}, { columns: 80, rows: 24 })
+    await terminal.waitFor(/… \d+ more lines: npm test -- 01 prints them all[\s\S]*keys:/, 60_000)
+    const screen = terminal.lastScreen
+    expect(screen[0]).toBe('socket-katas · 01-bind · watching katas/01-bind/bind.ts')
+    expect(screen.length).toBeLessThanOrEqual(24)
+    expect(screen.filter((line) => line.length > 80)).toEqual([])
+    expect(screen.at(-1)).toMatch(/^keys: /)
+    terminal.press('q')
+    await terminal.waitFor('Stopped watching.')
   })
 })

@@ -1,23 +1,31 @@
 /**
  * npm run watch: the current kata (the first one not yet passing) runs again on every save, with its
  * result and the overall progress on screen; when it passes, the next kata becomes current by
- * itself. Single keys: h hint, l list, a run all, r run again, q quit.
+ * itself. A run in flight shows as a line under the header, with the time since the save. Single
+ * keys: n next failure, h hint, l list, a run all, r run again, q quit. On a terminal the screen
+ * fits its width (lines wrap between words) and its height (the report is cut, the header stays).
  */
 import { watch, type FSWatcher } from 'chokidar'
+import { existsSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
-import { bold, dim, fileLink, green } from '../harness/reporting/colors.ts'
-import { formatKataReport } from '../harness/reporting/kata-report.ts'
+import { bold, dim, fileLink, green, yellow } from '../harness/reporting/colors.ts'
+import { failingTests, formatKataReport } from '../harness/reporting/kata-report.ts'
+import { cutToWidth, wrapToWidth } from '../harness/reporting/terminal-text.ts'
 import { listKatas, type Kata } from '../harness/katas.ts'
 import { parseTestDescriptions, readLesson } from '../harness/reporting/lessons.ts'
 import { implementationRoot, testsRoot, typedFrom } from '../harness/paths.ts'
 import { kataState, progressSummary, type KataRun } from '../harness/reporting/progress.ts'
 import { formatDuration, sleep } from '../harness/lifecycle/within.ts'
-import { revealNextHint } from './hints.ts'
+import { NO_HINTS_LEFT, revealNextHint } from './hints.ts'
 import { KataRunner } from './kata-runner.ts'
 
 const SAVE_SETTLE_MS = 40
 /** How long quitting waits for a run it cancelled, and then for Vitest to close. */
 const STOP_MS = 1000
+/** How often the running line's clock moves on. */
+const TICK_MS = 150
+/** The running line's row: the one under the header. */
+const ACTIVITY_ROW = 2
 
 export interface WatchIO {
   input: NodeJS.ReadStream
@@ -31,6 +39,11 @@ export class WatchSession {
   /** A line or panel above the kata's result: a hint, the list, "03 passes". */
   private panel = ''
   private status = ''
+  /** Which failing test of the current kata is explained in full (the n key moves on). */
+  private failureIndex = 0
+  /** What is running, and since when (the save that started it, or the key). */
+  private activity: { what: string; since: number; fromSave: boolean } | undefined
+  private ticker: NodeJS.Timeout | undefined
   private running: Promise<void> = Promise.resolve()
   private saveTimer: NodeJS.Timeout | undefined
   private watcher: FSWatcher | undefined
@@ -47,12 +60,14 @@ export class WatchSession {
   }
 
   static async start(io: WatchIO = { input: process.stdin, output: process.stdout }): Promise<WatchSession> {
-    io.output.write(dim('Starting: running every kata to find where you are…\n'))
+    const clear = io.output.isTTY ? '\x1b[2J\x1b[H' : '' // the running line is drawn on the screen's second row
+    io.output.write(`${clear}${dim('Starting: running every kata to find where you are…')}\n`)
     const session = new WatchSession(await KataRunner.start(), io)
     session.listenToKeys() // q quits during the first run too, however long its katas take
-    session.queue(() => session.runAll())
+    if (session.terminal) io.output.on('resize', () => void session.render())
+    await session.watchFiles() // before the first run: a save made while it runs is seen, and runs next
+    if (!session.stopped) session.queue(() => session.runAll())
     await session.running
-    if (!session.stopped) await session.watchFiles()
     return session
   }
 
@@ -62,10 +77,12 @@ export class WatchSession {
 
   private async runAll(): Promise<void> {
     const started = performance.now()
+    this.showActivity('every kata', started)
     for (const run of await this.runner.run()) this.results.set(run.kata.folder, run)
     this.current = this.firstUnfinished()
+    this.failureIndex = 0
     this.status = `ran every kata in ${formatDuration(performance.now() - started)}`
-    await this.render()
+    await this.render({ done: true })
   }
 
   private firstUnfinished(): Kata | undefined {
@@ -80,7 +97,9 @@ export class WatchSession {
     const kata = this.current
     if (!kata) return this.runAll()
     const started = performance.now()
+    this.showActivity(kata.folder, savedAt ?? started, savedAt !== undefined)
     const [run] = await this.runner.run([kata])
+    this.failureIndex = 0
     if (run) this.results.set(kata.folder, run)
     const timing = `ran ${kata.folder} in ${formatDuration(performance.now() - started)}`
     if (run && kataState(run).kind === 'done') {
@@ -92,42 +111,87 @@ export class WatchSession {
       }
     }
     this.status = savedAt === undefined ? timing : `${timing}; result ${formatDuration(performance.now() - savedAt)} after your save`
-    await this.render()
+    await this.render({ done: true })
+  }
+
+  /** The running line, on screen at once and kept up to date until the run's result replaces it. */
+  private showActivity(what: string, since: number, fromSave = false): void {
+    this.activity = { what, since, fromSave }
+    if (!this.terminal) return void this.io.output.write(`${this.activityLine()}\n`)
+    this.drawActivity()
+    this.ticker ??= setInterval(() => this.drawActivity(), TICK_MS)
+  }
+
+  /** Only the running line is drawn again, in place, so the rest of the screen stays still. */
+  private drawActivity(): void {
+    if (this.stopped) return
+    this.io.output.write(`\x1b7\x1b[${ACTIVITY_ROW};1H\x1b[2K${this.activityLine()}\x1b8`)
+  }
+
+  private activityLine(): string {
+    if (!this.activity) return ''
+    const { what, since, fromSave } = this.activity
+    const elapsed = `${((performance.now() - since) / 1000).toFixed(1)} s`
+    return yellow(`⟳ running ${what}… ${elapsed}${fromSave ? ' since your save' : ''}`)
+  }
+
+  private endActivity(): void {
+    clearInterval(this.ticker)
+    this.ticker = undefined
+    this.activity = undefined
   }
 
   /** Work one after the other: a save during a run waits for it. */
   private queue(work: () => Promise<void>): void {
     this.running = this.running.then(work, work).catch((error: Error) => {
       this.status = `something went wrong: ${error.message}`
-      return this.render()
+      return this.render({ done: true })
     })
   }
 
   /**
    * chokidar rather than fs.watch: Node 20's recursive fs.watch on Linux loses a file once an editor
    * saves it by writing a temporary file and renaming it over (JetBrains, gedit, sed -i), and every
-   * later save goes unseen. chokidar watches the folder anew, and reports a rename-save as unlink + add.
+   * later save goes unseen. chokidar watches the folder anew. `atomic` (100 ms) turns a file that
+   * disappears and comes back within 100 ms into one change, so a rename-save runs once and a real
+   * delete is told apart; `awaitWriteFinish` stays off, since its polling would hold every result back
+   * for small files that are written whole, and a save caught half-written is followed by the event
+   * of its end (SAVE_SETTLE_MS gathers such bursts into one run).
    * Resolves once the watcher has read the folder: from then on, every save is seen.
    */
   private watchFiles(): Promise<void> {
     const root = implementationRoot()
     this.watcher = watch(root, {
       ignoreInitial: true,
+      atomic: 100,
+      awaitWriteFinish: false,
       ignored: (path, stats) => relative(root, path).split(sep).some((part) => part.startsWith('.')) || (stats?.isFile() === true && !/\.(ts|js|mjs)$/.test(path)),
     })
-    this.watcher.on('all', (_event, path) => {
+    this.watcher.on('all', (event, path) => {
       if (!/\.(ts|js|mjs)$/.test(path)) return
-      const file = relative(root, path)
       const savedAt = performance.now()
-      const saved = this.katas.find((kata) => file.split(sep)[0] === kata.folder)
+      const saved = this.katas.find((kata) => relative(root, path).split(sep)[0] === kata.folder)
       clearTimeout(this.saveTimer)
+      if (saved) this.current = saved // the kata whose file was saved is the one to run, even one already done
+      if (event === 'unlink' && saved && !existsSync(this.implementationOf(saved))) return void this.queue(() => this.showMissing(saved))
+      this.showActivity(this.current?.folder ?? 'every kata', savedAt, true)
       this.saveTimer = setTimeout(() => {
         this.panel = ''
-        if (saved) this.current = saved // the kata whose file was saved is the one to run, even one already done
         this.queue(() => this.runCurrent(savedAt))
       }, SAVE_SETTLE_MS)
     })
-    return new Promise((resolve) => this.watcher!.once('ready', resolve))
+    return Promise.race([new Promise<void>((resolve) => this.watcher!.once('ready', resolve)), this.finished]) // q may come first
+  }
+
+  /** A kata file deleted (or moved away): nothing to run until it is back, which the watcher will see. */
+  private async showMissing(kata: Kata): Promise<void> {
+    const file = relative(this.cwd, this.implementationOf(kata))
+    this.panel = yellow(`${file} is gone. Watching for it to come back (npm run reset -- ${kata.number} puts the stub back).`)
+    await this.render({ done: true })
+  }
+
+  private implementationOf(kata: Kata): string {
+    return join(implementationRoot(), kata.folder, kata.implementationFile)
   }
 
   private listenToKeys(): void {
@@ -141,6 +205,7 @@ export class WatchSession {
   }
 
   private onKey(key: string): void {
+    if (key.toLowerCase() === 'n') return this.showNextFailure()
     const actions: Record<string, () => Promise<void>> = {
       h: () => this.showHint(),
       l: () => this.showList(),
@@ -155,9 +220,16 @@ export class WatchSession {
     }
   }
 
+  /** Straight away, even during a run: it only shows more of the result already on screen. */
+  private showNextFailure(): void {
+    const run = this.current && this.results.get(this.current.folder)
+    if (!run || kataState(run).kind !== 'in-progress' || failingTests(run).length < 2) return
+    this.failureIndex = (this.failureIndex + 1) % failingTests(run).length
+    void this.render()
+  }
+
   private async showHint(): Promise<void> {
-    if (!this.current) return
-    this.panel = await revealNextHint(this.current)
+    this.panel = this.current ? await revealNextHint(this.current, 'Press h') : NO_HINTS_LEFT
     await this.render()
   }
 
@@ -167,27 +239,56 @@ export class WatchSession {
     await this.render()
   }
 
-  private async render(): Promise<void> {
-    const screen: string[] = []
-    const done = this.katas.filter((kata) => {
+  /** The whole screen; `done` when a run (or the wait for a missing file) has ended, which takes the running line away. */
+  private async render({ done = false } = {}): Promise<void> {
+    if (done) this.endActivity()
+    const width = this.terminal ? this.io.output.columns : undefined
+    const fit = (text: string) => (width ? wrapToWidth(text, width) : text)
+    const top = [width ? cutToWidth(this.header(), width) : this.header(), this.activityLine()]
+    const bottom = ['', fit(`${progressBar(this.doneCount(), this.katas.length)}  ${dim(this.status)}`), fit(dim(this.keysLine()))].join('\n').split('\n')
+    const rows = this.terminal ? this.io.output.rows : undefined
+    const body = async (compact: boolean) => [...(this.panel ? [fit(this.panel), ''] : []), await this.report(width, compact)].join('\n').split('\n')
+    const room = rows ? rows - top.length - bottom.length : Infinity
+    let lines = await body(false)
+    if (lines.length > room) lines = this.cutToRows(await body(true), room) // a short screen: the passing tests as a count
+    const screen = [...top, ...lines, ...bottom].join('\n')
+    // On a terminal the screen is drawn from its top, and the last line ends without a newline, so a full screen never scrolls.
+    this.io.output.write(this.terminal ? `\x1b[2J\x1b[H${screen}` : `\n${screen}\n`)
+  }
+
+  private header(): string {
+    if (!this.current) return bold('socket-katas · every kata passes. Well done.')
+    const code = this.implementationOf(this.current)
+    return bold(`socket-katas · ${this.current.folder}`) + dim(` · watching ${fileLink(relative(this.cwd, code), code)}`)
+  }
+
+  private async report(width: number | undefined, compact: boolean): Promise<string> {
+    const run = this.current && this.results.get(this.current.folder)
+    if (!run) return ''
+    const lesson = join(testsRoot(), run.kata.folder, 'README.md')
+    const descriptions = parseTestDescriptions(await readLesson(testsRoot(), run.kata))
+    return formatKataReport(run, { descriptions, lessonPath: relative(this.cwd, lesson), failureIndex: this.failureIndex, width, compact })
+  }
+
+  /** The report cut to the rows left, with a last line that says where the rest is. */
+  private cutToRows(lines: string[], rows: number): string[] {
+    if (lines.length <= rows) return lines
+    const kept = lines.slice(0, Math.max(0, rows - 1))
+    const more = `… ${lines.length - kept.length} more lines: npm test -- ${this.current?.number ?? ''} prints them all`
+    return [...kept, dim(cutToWidth(more, this.io.output.columns))]
+  }
+
+  private keysLine(): string {
+    const run = this.current && this.results.get(this.current.folder)
+    const failures = run && kataState(run).kind === 'in-progress' ? failingTests(run).length : 0
+    return `keys: ${failures > 1 ? 'n next failure · ' : ''}h hint · l list · a run all · r run again · q quit`
+  }
+
+  private doneCount(): number {
+    return this.katas.filter((kata) => {
       const run = this.results.get(kata.folder)
       return run && kataState(run).kind === 'done'
     }).length
-    if (this.current) {
-      const code = join(implementationRoot(), this.current.folder, this.current.implementationFile)
-      screen.push(bold(`socket-katas · ${this.current.folder}`) + dim(` · watching ${fileLink(relative(this.cwd, code), code)}`))
-    } else screen.push(bold('socket-katas · every kata passes. Well done.'))
-    if (this.panel) screen.push('', this.panel)
-    const run = this.current && this.results.get(this.current.folder)
-    if (run) {
-      const lesson = join(testsRoot(), run.kata.folder, 'README.md')
-      const descriptions = parseTestDescriptions(await readLesson(testsRoot(), run.kata))
-      screen.push('', formatKataReport(run, { descriptions, lessonPath: relative(this.cwd, lesson) }))
-    }
-    screen.push('', `${progressBar(done, this.katas.length)}  ${dim(this.status)}`)
-    screen.push(dim('keys: h hint · l list · a run all · r run again · q quit'))
-    const clear = this.terminal ? '\x1b[2J\x1b[H' : '\n'
-    this.io.output.write(`${clear}${screen.join('\n')}\n`)
   }
 
   async stop(): Promise<void> {
@@ -195,6 +296,7 @@ export class WatchSession {
     this.stopped = true
     await this.watcher?.close()
     clearTimeout(this.saveTimer)
+    this.endActivity()
     if (this.io.input.isTTY) this.io.input.setRawMode(false)
     this.io.input.pause()
     // q quits now, even while a kata's tests wait out their bounds: the run is cancelled, and what is

@@ -1,8 +1,8 @@
-import { expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { formatKataReport } from './kata-report.ts'
 import { kataFromFolder } from '../katas.ts'
 import { normaliseTestName } from './lessons.ts'
-import type { KataRun } from './progress.ts'
+import type { KataRun, TestOutcome } from './progress.ts'
 
 const kata = kataFromFolder('01-bind')!
 const plain = (text: string) => text.replace(/\x1b\[\d+m/g, '')
@@ -45,6 +45,7 @@ test('a kata in progress lists its tests, then explains its first failure in ful
     '◐ 01-bind  1 of 2 tests pass  (1 skipped here: no IPv6 here)',
     '    ✔ resolves with a server',
     '    ✘ bound to 127.0.0.1, it refuses connections made to 127.0.0.2',
+    '        connecting to 127.0.0.2:4000 should be refused; it connected',
     '',
     '  First failure: bound to 127.0.0.1, it refuses connections made to 127.0.0.2',
     '    connecting to 127.0.0.2:4000 should be refused; it connected',
@@ -76,10 +77,89 @@ test("what the learner's code printed is shown under the test that ran it, cappe
     ],
   }
   const text = plain(formatKataReport(inProgress, context))
-  expect(text).toContain('    ✔ resolves with a server\n      │ listening!\n    ✘ rejects\n      │ line 1\n')
+  expect(text).toContain('    ✔ resolves with a server\n      │ listening!\n    ✘ rejects\n        nope\n      │ line 1\n')
   expect(text).toContain('      │ line 12\n      │ … 3 more lines')
   const done: KataRun = { kata, tests: [{ name: 'resolves with a server', state: 'passed', printed: 'listening!\n' }] }
   expect(plain(formatKataReport(done, context))).toBe(
     '✔ 01-bind  all 1 tests pass\n    your code printed, in "resolves with a server":\n      │ listening!',
   )
+})
+
+describe('every failing test, and the one explained in full', () => {
+  const failing = (name: string, summary: string, more?: string): TestOutcome => ({
+    name,
+    state: 'failed',
+    message: summary,
+    failure: { summary },
+    ...(more ? { moreFailures: [{ summary: more }] } : {}),
+  })
+  const run: KataRun = {
+    kata,
+    tests: [
+      failing('a port already in use rejects with EADDRINUSE', 'EADDRINUSE went unhandled in your code\nGive every socket an error listener', 'bind() never settled within 2 s'),
+      { name: 'resolves with a server', state: 'passed' },
+      failing('an address this host does not have rejects with EADDRNOTAVAIL', 'it resolved; it should have rejected with EADDRNOTAVAIL'),
+    ],
+  }
+
+  test('each failing test shows the first line of its reason under its name', () => {
+    const lines = plain(formatKataReport(run, context)).split('\n')
+    expect(lines.slice(0, 6)).toEqual([
+      '◐ 01-bind  1 of 3 tests pass',
+      '    ✘ a port already in use rejects with EADDRINUSE',
+      '        EADDRINUSE went unhandled in your code',
+      '    ✔ resolves with a server',
+      '    ✘ an address this host does not have rejects with EADDRNOTAVAIL',
+      '        it resolved; it should have rejected with EADDRNOTAVAIL',
+    ])
+  })
+
+  test("the full explanation shows every error the test met, the test's own words first", () => {
+    const text = plain(formatKataReport(run, context))
+    expect(text).toContain(
+      [
+        '  First failure: a port already in use rejects with EADDRINUSE',
+        '    EADDRINUSE went unhandled in your code',
+        '    Give every socket an error listener',
+        '    EADDRINUSE: another socket already listens',
+      ].join('\n'),
+    )
+    expect(text).toMatch(/ {2}This test also failed with:\n {4}bind\(\) never settled within 2 s$/)
+  })
+
+  test('compact, the passing tests are one line that counts them', () => {
+    const lines = plain(formatKataReport(run, { ...context, compact: true })).split('\n')
+    expect(lines.slice(0, 3)).toEqual(['◐ 01-bind  1 of 3 tests pass', '    ✔ 1 passing test', '    ✘ a port already in use rejects with EADDRINUSE'])
+    expect(lines).not.toContain('    ✔ resolves with a server')
+  })
+
+  test('failureIndex picks the failure explained in full, cycling', () => {
+    const second = plain(formatKataReport(run, { ...context, failureIndex: 1 }))
+    expect(second).toContain('  Failure 2 of 2: an address this host does not have rejects with EADDRNOTAVAIL\n    it resolved;')
+    expect(second).not.toContain('First failure')
+    expect(plain(formatKataReport(run, { ...context, failureIndex: 2 }))).toContain('  First failure: a port already in use')
+  })
+
+  test('at a width, lines wrap at word boundaries and reasons are cut to one line', () => {
+    const lines = plain(formatKataReport(run, { ...context, width: 40 })).split('\n')
+    expect(lines.every((line) => line.length <= 40)).toBe(true)
+    expect(lines.slice(1, 4)).toEqual(['    ✘ a port already in use rejects with', '      EADDRINUSE', '        EADDRINUSE went unhandled in…'])
+    expect(lines.filter((line) => line.includes('…'))).toHaveLength(2) // the two reasons, not the wrapped explanation
+  })
+})
+
+test("a file that does not compile shows the compiler's code frame down to its marker line", () => {
+  const reason = [
+    'accept.ts does not compile: Expected "," or ")" but found Identifier (line 25)',
+    '  ╭─[ katas/04-accept/accept.ts:25:30 ]',
+    '23 │     }',
+    '24 │     server.once("error", onError)',
+    '25 │     server.once("connection" onConnection)',
+    '   ·                              ──────┬─────',
+    '   ·                                    ╰── `,` or `)` expected',
+    '   ╰────',
+    'and more after it',
+  ].join('\n')
+  const text = plain(formatKataReport({ kata, tests: [], loadError: reason }, context))
+  expect(text).toMatch(/connection" onConnection\)\n {4} {3}· +──────┬─────\n {4} {3}· +╰── `,` or `\)` expected\n {4} {3}╰────$/)
 })

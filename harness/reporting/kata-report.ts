@@ -1,25 +1,43 @@
 /**
  * One kata's result, written for the learner: a stub is one friendly line, a finished kata one line,
- * and a kata in progress lists its tests and then explains its first failure in full: what the
- * socket did against what was expected, what any error code usually means, what the lesson says the
- * test checks, the kernel's view of the sockets at that moment, and where it went wrong.
+ * and a kata in progress lists its tests, each failing one with the first line of its reason, and
+ * then explains one failure in full (the first, unless told otherwise): what the socket did against
+ * what was expected, what any error code usually means, what the lesson says the test checks, the
+ * kernel's view of the sockets at that moment, where it went wrong, and any other error the test met.
  */
 import { relative } from 'node:path'
 import { bold, dim, green, red, yellow } from './colors.ts'
 import { explainCodes } from './error-codes.ts'
 import { normaliseTestName } from './lessons.ts'
-import { isNotImplemented, kataState, NOT_IMPLEMENTED, type KataRun, type TestOutcome } from './progress.ts'
+import { isNotImplemented, kataState, NOT_IMPLEMENTED, type FailureDetails, type KataRun, type TestOutcome } from './progress.ts'
+import { cutToWidth, wrapToWidth } from './terminal-text.ts'
 
 export interface ReportContext {
   /** Test descriptions from the kata's lesson, by normalised test name (lessons.ts). */
   descriptions: Map<string, string>
   /** The lesson's path, as the learner should see it. */
   lessonPath: string
+  /** Which failing test to explain in full, counted from 0 (watch mode's n key steps through them); the first by default. */
+  failureIndex?: number
+  /** The terminal's width: lines wrap at word boundaries to it, and each failing test's reason is cut to one line. */
+  width?: number
+  /** The passing tests as one line that counts them, to fit a small screen. */
+  compact?: boolean
 }
 
 const MAX_VALUE_LINES = 12
 
 export function formatKataReport(run: KataRun, context: ReportContext): string {
+  const report = unwrappedReport(run, context)
+  return context.width ? wrapToWidth(report, context.width) : report
+}
+
+/** The failing tests of a run, in the order the report lists them. */
+export function failingTests(run: KataRun): TestOutcome[] {
+  return run.tests.filter((test) => test.state === 'failed')
+}
+
+function unwrappedReport(run: KataRun, context: ReportContext): string {
   const state = kataState(run)
   const name = bold(run.kata.folder)
   const skipped = skippedNote(run.tests)
@@ -32,19 +50,32 @@ export function formatKataReport(run: KataRun, context: ReportContext): string {
       return `${dim('○')} ${name}  not started: ${todo}`
     }
     case 'broken':
-      return `${red('✘')} ${name}  could not run: ${indent(firstLines(state.reason, 6), '    ').trimStart()}`
-    case 'in-progress':
+      return `${red('✘')} ${name}  could not run: ${indent(throughCodeFrame(state.reason), '    ').trimStart()}`
+    case 'in-progress': {
+      const failing = failingTests(run)
+      const index = (context.failureIndex ?? 0) % failing.length
       return [
         `${yellow('◐')} ${name}  ${state.passing} of ${state.total} tests pass${skipped}`,
-        ...run.tests.filter((test) => test.state !== 'skipped').flatMap((test) => [testLine(test), ...(test.printed ? [printedLines(test.printed)] : [])]),
+        ...(context.compact && state.passing > 0 ? [`    ${green('✔')} ${dim(`${state.passing} passing ${state.passing === 1 ? 'test' : 'tests'}`)}`] : []),
+        ...run.tests
+          .filter((test) => test.state === 'failed' || (test.state === 'passed' && !context.compact))
+          .flatMap((test) => [...testLines(test, context.width), ...(test.printed ? [printedLines(test.printed)] : [])]),
         '',
-        firstFailure(run.tests.find((test) => test.state === 'failed')!, context),
+        explanation(failing[index]!, index === 0 ? 'First failure:' : `Failure ${index + 1} of ${failing.length}:`, context),
       ].join('\n')
+    }
   }
 }
 
-function testLine(test: TestOutcome): string {
-  return test.state === 'passed' ? `    ${green('✔')} ${dim(test.name)}` : `    ${red('✘')} ${test.name}`
+/** A passing test is its name; a failing one adds the first line of its reason, cut to the terminal's width. */
+function testLines(test: TestOutcome, width: number | undefined): string[] {
+  if (test.state === 'passed') return [`    ${green('✔')} ${dim(test.name)}`]
+  const reason = `        ${firstLine(summaryOf(test))}`
+  return [`    ${red('✘')} ${test.name}`, width ? cutToWidth(reason, width) : reason]
+}
+
+function summaryOf(test: TestOutcome): string {
+  return test.failure?.summary ?? test.message ?? 'failed'
 }
 
 /** At most this many lines of what one test's run printed are shown. */
@@ -62,18 +93,28 @@ function printedBy(test: TestOutcome): string {
   return `    ${dim(`your code printed, in "${test.name}":`)}\n${printedLines(test.printed!)}`
 }
 
-function firstFailure(test: TestOutcome, context: ReportContext): string {
-  const failure = test.failure ?? { summary: test.message ?? 'failed' }
-  const lines = [`  ${bold('First failure:')} ${test.name}`, indent(failure.summary, '    ')]
-  if (failure.expected !== undefined) lines.push(`      ${dim('expected:')} ${indent(capLines(failure.expected), '                ').trimStart()}`)
-  if (failure.actual !== undefined) lines.push(`      ${dim('got:     ')} ${indent(capLines(failure.actual), '                ').trimStart()}`)
-  const mentioned = [failure.summary, failure.expected ?? '', failure.actual ?? ''].join(' ')
-  for (const { code, cause } of explainCodes(mentioned)) lines.push(`    ${bold(code)}: ${cause}`)
+function explanation(test: TestOutcome, heading: string, context: ReportContext): string {
+  const failure = test.failure ?? { summary: summaryOf(test) }
+  const lines = [`  ${bold(heading)} ${test.name}`, ...details(failure)]
   const description = context.descriptions.get(normaliseTestName(test.name))
   if (description) lines.push(`    ${dim('What this test checks')} ${dim(`(${context.lessonPath})`)}${dim(':')} ${description}`)
   if (failure.kernelView) lines.push(`    ${dim("The kernel's sockets when it failed:")}`, indent(failure.kernelView, '      '))
   if (failure.location) lines.push(`    ${dim(`at ${failure.location}`)}`)
+  for (const more of test.moreFailures ?? []) {
+    lines.push(`  ${bold('This test also failed with:')}`, ...details(more))
+    if (more.location) lines.push(`    ${dim(`at ${more.location}`)}`)
+  }
   return lines.join('\n')
+}
+
+/** What went wrong, expected against got, and what each error code mentioned usually means. */
+function details(failure: FailureDetails): string[] {
+  const lines = [indent(failure.summary, '    ')]
+  if (failure.expected !== undefined) lines.push(`      ${dim('expected:')} ${indent(capLines(failure.expected), '                ').trimStart()}`)
+  if (failure.actual !== undefined) lines.push(`      ${dim('got:     ')} ${indent(capLines(failure.actual), '                ').trimStart()}`)
+  const mentioned = [failure.summary, failure.expected ?? '', failure.actual ?? ''].join(' ')
+  for (const { code, cause } of explainCodes(mentioned)) lines.push(`    ${bold(code)}: ${cause}`)
+  return lines
 }
 
 function skippedNote(tests: TestOutcome[]): string {
@@ -90,8 +131,20 @@ function indent(text: string, prefix: string): string {
     .join('\n')
 }
 
-function firstLines(text: string, count: number): string {
-  return text.split('\n').slice(0, count).join('\n')
+/** At most this many lines of a compiler's message are shown, more only to reach the marker under the faulty spot. */
+const MAX_REASON_LINES = 6
+
+/** A load error's first lines, through the first code frame's marker lines (a caret, say) however far down they are. */
+function throughCodeFrame(reason: string): string {
+  const lines = reason.split('\n')
+  const isMarker = (line: string | undefined) => line !== undefined && /^\s*(?:[·│|]\s*)?[\^~┬─╰]/.test(line)
+  let last = lines.findIndex((line, i) => i > 0 && isMarker(line))
+  while (last >= 0 && isMarker(lines[last + 1])) last++
+  return lines.slice(0, Math.max(MAX_REASON_LINES, last + 1)).join('\n')
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? ''
 }
 
 function capLines(text: string): string {

@@ -18,10 +18,16 @@ function outcomeOf(test: TestCase, implementationFile: string, cwd: string): Tes
   const { kataOutput: printed, kernelView } = test.meta()
   if (result.state === 'skipped') return { name: test.name, state: 'skipped', skipNote: result.note }
   if (result.state !== 'failed') return { name: test.name, state: result.state === 'passed' ? 'passed' : 'skipped', printed }
-  const [error] = result.errors
-  const failure = error ? failureOf(error, implementationFile, cwd) : undefined
+  const [failure, ...moreFailures] = mostTellingFirst(result.errors).map((error) => failureOf(error, implementationFile, cwd))
   if (failure) failure.kernelView = kernelView
-  return { name: test.name, state: 'failed', message: error?.message, failure, printed }
+  const outcome: TestOutcome = { name: test.name, state: 'failed', message: result.errors[0]?.message, failure, printed }
+  return moreFailures.length > 0 ? { ...outcome, moreFailures } : outcome
+}
+
+/** A deadline ("never settled within 2 s") says least: what went wrong meanwhile (an unhandled error, say) comes first. */
+function mostTellingFirst(errors: ReadonlyArray<TestError>): TestError[] {
+  const deadline = (error: TestError) => error.name === 'DeadlineError'
+  return [...errors.filter((error) => !deadline(error)), ...errors.filter(deadline)]
 }
 
 /** An assertion with a message reads "<what went wrong>: expected X to be Y"; the first part is the test's own words. */

@@ -30,7 +30,7 @@ export default class LearnerReporter implements Reporter {
       runs.map(async (run) => {
         const descriptions = parseTestDescriptions(await readLesson(tests, run.kata))
         const lessonPath = shownPath(join(tests, run.kata.folder, 'README.md'), this.cwd)
-        return formatKataReport(run, { descriptions, lessonPath })
+        return formatKataReport(run, { descriptions, lessonPath, width: process.stdout.columns })
       }),
     )
     const stray = unhandledErrors.map((error) => `Vitest reported an error outside any test: ${(error as Error)?.message ?? String(error)}`)

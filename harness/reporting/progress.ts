@@ -14,8 +14,10 @@ export interface TestOutcome {
   message?: string
   /** Why it was skipped, for a skipped test. */
   skipNote?: string
-  /** What a failure looked like, for failures that teach. */
+  /** What a failure looked like, for failures that teach: the most telling of the test's errors. */
   failure?: FailureDetails
+  /** The test's other errors (a deadline beside an unhandled error, say), for the full explanation. */
+  moreFailures?: FailureDetails[]
   /** What the learner's code printed while the test ran (console.log, stdout, stderr). */
   printed?: string
 }

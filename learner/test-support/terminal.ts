@@ -7,16 +7,23 @@ import { DeadlineError } from '../../harness/lifecycle/within.ts'
 
 export class Terminal {
   private screen = ''
+  /** What was printed since the screen was last cleared, as printed. */
+  private sinceClear = ''
   private readonly exited: Promise<number | null>
 
   private constructor(private readonly child: ChildProcess) {
-    child.stdout!.on('data', (chunk: Buffer) => (this.screen += plain(chunk.toString())))
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString()
+      this.screen += plain(text)
+      const clear = text.lastIndexOf(CLEAR_SCREEN)
+      this.sinceClear = clear < 0 ? this.sinceClear + text : text.slice(clear + CLEAR_SCREEN.length)
+    })
     this.exited = new Promise((resolve) => child.once('exit', resolve))
   }
 
-  /** Starts `command` (a shell command line) in `cwd`, in a terminal of 120 x 60. */
-  static open(command: string, cwd: string, env: NodeJS.ProcessEnv = {}): Terminal {
-    const child = spawn('script', ['-qfec', `stty cols 120 rows 60; ${command}`, '/dev/null'], {
+  /** Starts `command` (a shell command line) in `cwd`, in a terminal of 120 x 60 unless told. */
+  static open(command: string, cwd: string, env: NodeJS.ProcessEnv = {}, size = { columns: 120, rows: 60 }): Terminal {
+    const child = spawn('script', ['-qfec', `stty cols ${size.columns} rows ${size.rows}; ${command}`, '/dev/null'], {
       cwd,
       env: { ...process.env, ...env, TERM: 'xterm-256color' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -24,9 +31,14 @@ export class Terminal {
     return new Terminal(child)
   }
 
-  /** Everything printed so far, without colours, links or cursor movements. */
+  /** Everything printed so far, without colours, links or cursor movements (a line drawn again in place shows again). */
   get text(): string {
     return this.screen
+  }
+
+  /** The lines drawn since the screen was last cleared: the screen now, for a program that draws whole screens. */
+  get lastScreen(): string[] {
+    return plain(this.sinceClear).split('\n')
   }
 
   /** Waits until the output, from `after` on, contains `text`. */
@@ -56,9 +68,12 @@ export class Terminal {
   }
 }
 
+const CLEAR_SCREEN = '\x1b[2J'
+
 function plain(text: string): string {
   return text
     .replace(/\x1b\]8;;[^\x1b]*\x1b\\/g, '')
     .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')
+    .replace(/\x1b[78]/g, '') // the cursor saved and restored around a line drawn in place
     .replace(/\r/g, '')
 }
