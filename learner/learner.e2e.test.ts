@@ -136,7 +136,32 @@ describe('npm test', () => {
     expect(output).not.toMatch(/\bat .*\.ts:\d+|❯|FAIL/)
     expect(output).not.toMatch(/\x1b\[/)
   })
+
+  test('a kata that does not exist: the katas there are, and how to name one', async () => {
+    copy = await copyOfProject()
+    const { output, code } = await npmTest('07')
+    expect(code).not.toBe(0)
+    expect(output).toContain('No kata ran: no kata matches what you asked for. The katas are:\n  01-bind\n  02-port-zero\n')
+    expect(output).toContain('npm test -- 03 or npm test -- backlog')
+  })
+
+  test('a syntax error: the progress line says what failed and where, and the frame marks the spot', async () => {
+    copy = await copyOfProject()
+    const file = join(copy.root, 'katas/04-accept/accept.ts')
+    await writeFile(file, (await readFile(file, 'utf8')).replace('throw new Error(', 'throw new Error( x y'))
+    const { output } = await npmTest('04')
+    expect(output).toMatch(/✘ 04-accept\s+could not run: accept\.ts does not compile: Expected "\)" but found "y" \(line \d+\)/)
+    expect(output).toMatch(/\n\s+\^\n/)
+    expect(output).not.toContain('Vitest reported an error outside any test')
+  })
 })
+
+async function npmTest(filter: string): Promise<{ output: string; code: number }> {
+  return run(`npm test --silent -- ${filter}`, { cwd: copy.root, env: { ...process.env, NO_COLOR: '1' } }).then(
+    ({ stdout }) => ({ output: stdout, code: 0 }),
+    (error: { stdout: string; code: number }) => ({ output: error.stdout, code: error.code }),
+  )
+}
 
 describe('npm run watch', () => {
   test('works on the first kata not passing, moves on when it passes, and answers single keys', async () => {
