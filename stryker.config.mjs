@@ -1,5 +1,6 @@
 // Mutation testing of solutions/ against the kata tests: run it with `npm run mutate` (tools/mutate.ts),
-// which runs Stryker on a pinned Node 24 and checks the survivors against tools/mutation/equivalent-mutants.json.
+// which installs Stryker on first use (a devDependency), runs it on a pinned Node 24 and checks the survivors
+// against tools/mutation/equivalent-mutants.json.
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

@@ -11,6 +11,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bold, dim } from '../harness/reporting/colors.ts'
+import { ensureDevDependencies } from '../harness/dev-dependencies.ts'
 import { katasDir, projectRoot } from '../harness/paths.ts'
 import { checkout } from '../tools/worktree.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
@@ -34,6 +35,7 @@ const memoryMiB = 2048
 
 async function runnerFor(mode: string): Promise<Runner | string> {
   if (mode === 'process') return ProcessRunner.open({ testsRoot: katasDir, memoryMiB }).catch((error: Error) => `skipped: ${error.message}`)
+  await ensureDevDependencies('docker isolation drives the engine through testcontainers')
   const { DockerRunner } = await import('./docker-runner.ts')
   return DockerRunner.start({ image: DEFAULT_IMAGE, testsRoot: katasDir, defaultTestsRoot: katasDir, memoryMiB }).catch(
     (error: Error) => `skipped: ${error.message}`,

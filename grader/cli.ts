@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bold, dim, green, red, yellow } from '../harness/reporting/colors.ts'
+import { ensureDevDependencies } from '../harness/dev-dependencies.ts'
 import { katasDir, typedFrom } from '../harness/paths.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
 import { GraderError } from './calibration.ts'
@@ -93,6 +94,7 @@ async function makeRunner(
 ): Promise<Runner> {
   if (isolation === 'process') return ProcessRunner.open(options, (line) => console.error(yellow(line)))
   if (isolation === 'docker') {
+    await ensureDevDependencies('docker isolation drives the engine through testcontainers')
     const { DockerRunner } = await import('./docker-runner.ts')
     return DockerRunner.start({ ...options, defaultTestsRoot: katasDir })
   }

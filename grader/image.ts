@@ -1,15 +1,17 @@
 /**
  * npm run grade:image [-- --image NAME]: builds the image --isolation docker runs submissions in,
  * offline: no base image is pulled. It holds this machine's own Node binary, ss (for the backlog
- * kata), the shared libraries both need, and the grader's tree (tests, harness, node_modules).
+ * kata), the shared libraries both need, and the grader's tree (tests, harness, node_modules without
+ * the devDependencies: grading runs on what a learner's install holds).
  * It is built through the Docker API, so DOCKER_HOST may point at another machine.
  */
 import { execFileSync } from 'node:child_process'
-import { cp, mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { dim, green } from '../harness/reporting/colors.ts'
+import { ensureDevDependencies } from '../harness/dev-dependencies.ts'
 import { projectRoot } from '../harness/paths.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
 import { PROJECT_ENTRIES } from './sandbox/bubblewrap.ts'
@@ -29,6 +31,7 @@ CMD ["${NODE_IN_IMAGE}", "-e", "setInterval(() => {}, 1 << 30)"]
 
 export async function buildImage(image: string, log: (line: string) => void = console.log): Promise<void> {
   if (process.platform !== 'linux') throw new Error('the grading image is built from this machine\'s Node binary, which must be a Linux one')
+  await ensureDevDependencies('the image is built through testcontainers')
   const context = await mkdtemp(join(tmpdir(), 'socket-katas-image-'))
   try {
     const rootfs = join(context, 'rootfs')
@@ -43,11 +46,15 @@ export async function buildImage(image: string, log: (line: string) => void = co
     const prlimit = which('prlimit')
     if (prlimit) await copyInto(rootfs, prlimit, '/usr/bin/prlimit')
     else log(dim('ss is not installed here, so the image has none: the backlog checks will skip, for everyone alike'))
+    const grader = join(rootfs, GRADER_DIR.slice(1))
+    const devPackages = await devPackageFolders()
+    for (const entry of PROJECT_ENTRIES) {
+      await cp(join(projectRoot, entry), join(grader, entry), { recursive: true, filter: (source) => !devPackages.has(source) })
+    }
     const binaries = [node, ss, setpriv, prlimit].filter((binary): binary is string => binary !== undefined)
-    for (const library of await sharedLibraries([...binaries, ...(await nativeAddons(join(projectRoot, 'node_modules')))])) {
+    for (const library of await sharedLibraries([...binaries, ...(await nativeAddons(join(grader, 'node_modules')))])) {
       await copyInto(rootfs, library, library)
     }
-    for (const entry of PROJECT_ENTRIES) await cp(join(projectRoot, entry), join(rootfs, GRADER_DIR.slice(1), entry), { recursive: true })
     await mkdir(join(rootfs, 'scratch'))
     await writeFile(join(context, 'Dockerfile'), DOCKERFILE)
     log(dim(`building ${image} from ${node} (node ${process.version})${ss ? ` and ${ss}` : ''}`))
@@ -80,6 +87,16 @@ async function sharedLibraries(binaries: string[]): Promise<string[]> {
     for (const match of listing.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)) libraries.add(match[1]!)
   }
   return [...libraries]
+}
+
+/** The folders of the packages package-lock.json marks dev (needed by devDependencies alone), and of scopes holding only those. */
+async function devPackageFolders(): Promise<Set<string>> {
+  const lock = JSON.parse(await readFile(join(projectRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }
+  const packages = Object.entries(lock.packages).filter(([folder]) => folder !== '')
+  const dev = packages.filter(([, entry]) => entry.dev).map(([folder]) => folder)
+  const keptParents = new Set(packages.filter(([, entry]) => !entry.dev).map(([folder]) => dirname(folder)))
+  const devScopes = dev.map(dirname).filter((parent) => basename(parent).startsWith('@') && !keptParents.has(parent))
+  return new Set([...dev, ...devScopes].map((folder) => join(projectRoot, folder)))
 }
 
 /** Native Node add-ons under node_modules (Vite's bundler, CSS tools): their libraries must be in the image too. */

@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ensureDevDependencies } from '../harness/dev-dependencies.ts'
 import { projectRoot } from '../harness/paths.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
 import { bold, dim, green, red, yellow } from '../harness/reporting/colors.ts'
@@ -25,6 +26,7 @@ const equivalentsFile = join(projectRoot, 'tools', 'mutation', 'equivalent-mutan
 
 async function main(): Promise<number> {
   const started = performance.now()
+  await ensureDevDependencies('mutation testing runs Stryker')
   const node = await pinnedNode(24)
   await rm(reportFile, { force: true }) // a run that fails early must not be judged by the last one's report
   console.log(dim(`Stryker on Node ${PINNED_NODE[24]} (${node})`))

@@ -10,8 +10,10 @@ import { bold, dim, green, red } from '../harness/reporting/colors.ts'
 import { mapWithConcurrency } from '../harness/concurrency.ts'
 import { kataOfTestFile, listKatas, type Kata } from '../harness/katas.ts'
 import { normaliseTestName, parseTestDescriptions, readLesson } from '../harness/reporting/lessons.ts'
+import { describeViolation, HOW_TO_FIX, lintLessonFigures } from '../harness/reporting/lesson-figures.ts'
 import { katasDir, projectRoot, solutionsDir, stubsDir } from '../harness/paths.ts'
 import { NOT_IMPLEMENTED } from '../harness/reporting/progress.ts'
+import { ensureDevDependencies } from '../harness/dev-dependencies.ts'
 import { runCommand } from '../harness/run-command.ts'
 import { runKataTests, vitestBin, type KataRunReport, type TestResult } from '../harness/run-katas.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
@@ -36,6 +38,7 @@ const steps: [string, () => Promise<StepResult>][] = [
   ['as a user who is not root (nobody): solutions pass, stubs fail', checkAsUnprivilegedUser],
   ['every wrong implementation in fixtures/wrong fails its kata, naming the mistake', checkWrongImplementations],
   ['every test is described in its kata\'s lesson (What the tests check)', checkLessonsDescribeTests],
+  ['every figure a lesson quotes in What the tests check (bounds, timeouts, sizes) is one its tests use', checkLessonFigures],
   ['the learner\'s commands, driven as a learner would (a terminal, a browser)', () => checkProject('learner')],
   [
     'the grader, in process and docker isolation: every fixture submission (hostile ones too) graded exactly, in every output format; ' +
@@ -46,6 +49,7 @@ const steps: [string, () => Promise<StepResult>][] = [
 
 async function main(): Promise<void> {
   console.log(bold(`Verifying socket-katas: ${katas.length} katas`))
+  await ensureDevDependencies('verify type-checks the grader and tools/, and tests docker isolation and the browser UI')
   let allOk = true
   for (const [name, check] of steps) {
     const started = performance.now()
@@ -117,6 +121,13 @@ async function checkLessonsDescribeTests(): Promise<StepResult> {
     }
   }
   return { ok: missing.length === 0, summary: `${tests.length - missing.length}/${tests.length} described`, details: missing }
+}
+
+/** A bound the lesson quotes but the tests do not use teaches the wrong number (review E2). */
+async function checkLessonFigures(): Promise<StepResult> {
+  const violations = await lintLessonFigures(katasDir, katas)
+  const details = violations.length > 0 ? [...violations.map(describeViolation), HOW_TO_FIX] : []
+  return { ok: violations.length === 0, summary: `${violations.length} figures the tests do not use, in ${katas.length} lessons`, details }
 }
 
 type User = { uid: number; gid: number }
