@@ -37,7 +37,7 @@ const steps: [string, () => Promise<StepResult>][] = [
   ['every test fails against the stubs', () => checkStubs()],
   ['as a user who is not root (nobody): solutions pass, stubs fail', checkAsUnprivilegedUser],
   ['every wrong implementation in fixtures/wrong fails its kata, naming the mistake', checkWrongImplementations],
-  ['every test is described in its kata\'s lesson (What the tests check)', checkLessonsDescribeTests],
+  ['every test is described in its kata\'s lesson (What the tests check), and the lesson\'s "Done when" counts them all', checkLessonsDescribeTests],
   ['every figure a lesson quotes in What the tests check (bounds, timeouts, sizes) is one its tests use', checkLessonFigures],
   ['the learner\'s commands, driven as a learner would (a terminal, a browser)', () => checkProject('learner')],
   [
@@ -115,12 +115,23 @@ async function checkLessonsDescribeTests(): Promise<StepResult> {
   const missing: string[] = []
   for (const kata of katas) {
     const descriptions = parseTestDescriptions(await readLesson(katasDir, kata))
-    for (const test of tests.filter((t) => kataOfTestFile(t.file)?.folder === kata.folder)) {
+    const kataTests = tests.filter((t) => kataOfTestFile(t.file)?.folder === kata.folder)
+    for (const test of kataTests) {
       const title = test.name.split(' > ').at(-1)!
       if (!descriptions.has(normaliseTestName(title))) missing.push(`${kata.folder}/README.md has no "**${title}**" bullet`)
     }
+    const promised = promisedLine(await readLesson(katasDir, kata), kata)
+    if (promised !== `all ${kataTests.length} tests pass`) {
+      missing.push(`${kata.folder}/README.md: its "Done when" line should quote \`✔ ${kata.folder}  all ${kataTests.length} tests pass\`; it has ${promised ? `"${promised}"` : 'none'}`)
+    }
   }
   return { ok: missing.length === 0, summary: `${tests.length - missing.length}/${tests.length} described`, details: missing }
+}
+
+/** What a lesson's opening says the reporter prints once the kata is done ("all 9 tests pass"). */
+function promisedLine(lesson: string, kata: Kata): string | undefined {
+  const doneWhen = /^- \*\*Done when\*\*[\s\S]*?(?=\n\n|\n- |\n#|$)/m.exec(lesson)?.[0] ?? ''
+  return new RegExp(`\`✔ ${kata.folder} {2}(all \\d+ tests pass)`).exec(doneWhen)?.[1]
 }
 
 /** A bound the lesson quotes but the tests do not use teaches the wrong number (review E2). */
