@@ -27,9 +27,11 @@ function serverOf(object: object): net.Server {
 
 /**
  * What Node does when accept() fails for a server (net.js, onconnection): an 'error' event with the
- * errno and syscall 'accept'. EMFILE, no descriptor left for the new connection, is the one a real
- * server meets. Emitted on the next turn of the event loop, as Node's is: with no listener, it is an
- * uncaught exception that ends the process, as it would end a real one.
+ * errno and syscall 'accept'. Made up rather than caused: on EMFILE, libuv first spends a spare
+ * descriptor it keeps to accept and close the waiting connections, so a lowered descriptor limit
+ * loses connections silently, and the event comes only once that spare is gone too, which a test
+ * cannot arrange. Emitted on the next turn of the event loop, as Node's is: with no listener, it is
+ * an uncaught exception that ends the process, as it would end a real one.
  */
 function failAccept(server: net.Server): void {
   const error = Object.assign(new Error('accept EMFILE: too many open files'), { code: 'EMFILE', errno: -24, syscall: 'accept' })
