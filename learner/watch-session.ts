@@ -243,14 +243,16 @@ export class WatchSession {
   private async render({ done = false } = {}): Promise<void> {
     if (done) this.endActivity()
     const width = this.terminal ? this.io.output.columns : undefined
-    const fit = (text: string) => (width ? wrapToWidth(text, width) : text)
+    const fitWidth = (text: string) => (width ? wrapToWidth(text, width) : text)
     const top = [width ? cutToWidth(this.header(), width) : this.header(), this.activityLine()]
-    const bottom = ['', fit(`${progressBar(this.doneCount(), this.katas.length)}  ${dim(this.status)}`), fit(dim(this.keysLine()))].join('\n').split('\n')
+    const bottom = ['', fitWidth(`${progressBar(this.doneCount(), this.katas.length)}  ${dim(this.status)}`), fitWidth(dim(this.keysLine()))].join('\n').split('\n')
     const rows = this.terminal ? this.io.output.rows : undefined
-    const body = async (compact: boolean) => [...(this.panel ? [fit(this.panel), ''] : []), await this.report(width, compact)].join('\n').split('\n')
+    const body = async (fit: Fit) => [...(this.panel ? [fitWidth(this.panel), ''] : []), await this.report(width, fit)].join('\n').split('\n')
     const room = rows ? rows - top.length - bottom.length : Infinity
-    let lines = await body(false)
-    if (lines.length > room) lines = this.cutToRows(await body(true), room) // a short screen: the passing tests as a count
+    // A short screen: the tests as one line each, then as counts, so that the explanation keeps the room; then it is cut.
+    let lines = await body({})
+    if (lines.length > room) lines = await body({ compact: true })
+    if (lines.length > room) lines = this.cutToRows(await body({ tight: true }), room)
     const screen = [...top, ...lines, ...bottom].join('\n')
     // On a terminal the screen is drawn from its top, and the last line ends without a newline, so a full screen never scrolls.
     this.io.output.write(this.terminal ? `\x1b[2J\x1b[H${screen}` : `\n${screen}\n`)
@@ -262,12 +264,12 @@ export class WatchSession {
     return bold(`socket-katas · ${this.current.folder}`) + dim(` · watching ${fileLink(relative(this.cwd, code), code)}`)
   }
 
-  private async report(width: number | undefined, compact: boolean): Promise<string> {
+  private async report(width: number | undefined, fit: Fit): Promise<string> {
     const run = this.current && this.results.get(this.current.folder)
     if (!run) return ''
     const lesson = join(testsRoot(), run.kata.folder, 'README.md')
     const descriptions = parseTestDescriptions(await readLesson(testsRoot(), run.kata))
-    return formatKataReport(run, { descriptions, lessonPath: relative(this.cwd, lesson), failureIndex: this.failureIndex, width, compact })
+    return formatKataReport(run, { descriptions, lessonPath: relative(this.cwd, lesson), failureIndex: this.failureIndex, width, ...fit })
   }
 
   /** The report cut to the rows left, with a last line that says where the rest is. */
@@ -307,6 +309,9 @@ export class WatchSession {
     this.finish()
   }
 }
+
+/** How much of the report to fold away to fit the screen (kata-report.ts). */
+type Fit = { compact?: boolean; tight?: boolean }
 
 function progressBar(done: number, total: number, width = 24): string {
   const filled = Math.round((done / Math.max(1, total)) * width)

@@ -127,10 +127,26 @@ describe('every failing test, and the one explained in full', () => {
     expect(text).toMatch(/ {2}This test also failed with:\n {4}bind\(\) never settled within 2 s$/)
   })
 
-  test('compact, the passing tests are one line that counts them', () => {
+  test('compact, the passing tests are one line that counts them, and each failing test one line', () => {
     const lines = plain(formatKataReport(run, { ...context, compact: true })).split('\n')
-    expect(lines.slice(0, 3)).toEqual(['◐ 01-bind  1 of 3 tests pass', '    ✔ 1 passing test', '    ✘ a port already in use rejects with EADDRINUSE'])
-    expect(lines).not.toContain('    ✔ resolves with a server')
+    expect(lines.slice(0, 5)).toEqual([
+      '◐ 01-bind  1 of 3 tests pass',
+      '    ✔ 1 passing test',
+      '    ✘ a port already in use rejects with EADDRINUSE',
+      '    ✘ an address this host does not have rejects with EADDRNOTAVAIL',
+      '',
+    ])
+  })
+
+  test('tight, the failing tests are counted too, and the explanation keeps its room', () => {
+    const lines = plain(formatKataReport(run, { ...context, tight: true })).split('\n')
+    expect(lines.slice(0, 5)).toEqual([
+      '◐ 01-bind  1 of 3 tests pass',
+      '    ✔ 1 passing test',
+      '    ✘ 2 failing tests (n explains the next)',
+      '',
+      '  First failure: a port already in use rejects with EADDRINUSE',
+    ])
   })
 
   test('failureIndex picks the failure explained in full, cycling', () => {

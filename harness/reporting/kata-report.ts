@@ -21,8 +21,10 @@ export interface ReportContext {
   failureIndex?: number
   /** The terminal's width: lines wrap at word boundaries to it, and each failing test's reason is cut to one line. */
   width?: number
-  /** The passing tests as one line that counts them, to fit a small screen. */
+  /** To fit a small screen: the passing tests as one line that counts them, each failing test one line (its name, cut to width). */
   compact?: boolean
+  /** To fit a smaller screen still: the failing tests as one line that counts them too, leaving the room to the explanation. */
+  tight?: boolean
 }
 
 const MAX_VALUE_LINES = 12
@@ -54,12 +56,14 @@ function unwrappedReport(run: KataRun, context: ReportContext): string {
     case 'in-progress': {
       const failing = failingTests(run)
       const index = (context.failureIndex ?? 0) % failing.length
+      const compact = context.compact === true || context.tight === true
       return [
         `${yellow('◐')} ${name}  ${state.passing} of ${state.total} tests pass${skipped}`,
-        ...(context.compact && state.passing > 0 ? [`    ${green('✔')} ${dim(`${state.passing} passing ${state.passing === 1 ? 'test' : 'tests'}`)}`] : []),
+        ...(compact && state.passing > 0 ? [`    ${green('✔')} ${dim(`${state.passing} passing ${state.passing === 1 ? 'test' : 'tests'}`)}`] : []),
+        ...(context.tight ? [`    ${red('✘')} ${failing.length} failing ${failing.length === 1 ? 'test' : 'tests'}${failing.length > 1 ? dim(' (n explains the next)') : ''}`] : []),
         ...run.tests
-          .filter((test) => test.state === 'failed' || (test.state === 'passed' && !context.compact))
-          .flatMap((test) => [...testLines(test, context.width), ...(test.printed ? [printedLines(test.printed)] : [])]),
+          .filter((test) => (test.state === 'failed' && !context.tight) || (test.state === 'passed' && !compact))
+          .flatMap((test) => [...testLines(test, context.width, compact), ...(test.printed && !compact ? [printedLines(test.printed)] : [])]),
         '',
         explanation(failing[index]!, index === 0 ? 'First failure:' : `Failure ${index + 1} of ${failing.length}:`, context),
       ].join('\n')
@@ -67,11 +71,12 @@ function unwrappedReport(run: KataRun, context: ReportContext): string {
   }
 }
 
-/** A passing test is its name; a failing one adds the first line of its reason, cut to the terminal's width. */
-function testLines(test: TestOutcome, width: number | undefined): string[] {
+/** A passing test is its name; a failing one adds the first line of its reason (compact: one line, its name), cut to the terminal's width. */
+function testLines(test: TestOutcome, width: number | undefined, compact: boolean): string[] {
+  const cut = (line: string) => (width ? cutToWidth(line, width) : line)
   if (test.state === 'passed') return [`    ${green('✔')} ${dim(test.name)}`]
-  const reason = `        ${firstLine(summaryOf(test))}`
-  return [`    ${red('✘')} ${test.name}`, width ? cutToWidth(reason, width) : reason]
+  if (compact) return [cut(`    ${red('✘')} ${test.name}`)]
+  return [`    ${red('✘')} ${test.name}`, cut(`        ${firstLine(summaryOf(test))}`)]
 }
 
 function summaryOf(test: TestOutcome): string {
