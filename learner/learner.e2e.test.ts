@@ -156,6 +156,26 @@ describe('npm test', () => {
   })
 })
 
+describe('npm test, explaining a bare JavaScript error', () => {
+  test("server.address() read before listening: the TypeError is told in socket words", async () => {
+    copy = await copyOfProject()
+    await writeFile(
+      join(copy.root, 'katas/02-port-zero/port-zero.ts'),
+      [
+        "import net from 'node:net'",
+        'export function listenOnAnyPort(host: string): Promise<{ server: net.Server; port: number }> {',
+        '  const server = net.createServer()',
+        '  server.listen({ host, port: 0 })',
+        '  return Promise.resolve({ server, port: (server.address() as net.AddressInfo).port })',
+        '}',
+      ].join('\n'),
+    )
+    const { output } = await npmTest('02')
+    expect(output).toContain("Cannot read properties of null (reading 'port')")
+    expect(output).toMatch(/TypeError: server\.address\(\) is null while the server is not listening/)
+  })
+})
+
 async function npmTest(filter: string): Promise<{ output: string; code: number }> {
   return run(`npm test --silent -- ${filter}`, { cwd: copy.root, env: { ...process.env, NO_COLOR: '1' } }).then(
     ({ stdout }) => ({ output: stdout, code: 0 }),

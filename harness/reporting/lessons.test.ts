@@ -1,5 +1,7 @@
 import { expect, test } from 'vitest'
-import { normaliseTestName, parseHints, parseTestDescriptions } from './lessons.ts'
+import { listKatas } from '../katas.ts'
+import { katasDir } from '../paths.ts'
+import { normaliseTestName, parseHints, parseTestDescriptions, readLesson, section } from './lessons.ts'
 
 const lesson = `# Kata
 ## What the tests check
@@ -45,4 +47,15 @@ test('hints are the collapsed blocks under ## Hints, in order', () => {
     { title: 'Hint 1: first', body: 'Look at `listen()`.' },
     { title: 'Hint 2: second', body: 'Pass the number.' },
   ])
+})
+
+test("in every kata's lesson, no test's description runs on into the paragraphs after its list", async () => {
+  for (const kata of listKatas(katasDir)) {
+    const lesson = await readLesson(katasDir, kata)
+    const list = section(lesson, 'What the tests check')
+    const afterList = list.slice(list.lastIndexOf('\n- ')).split(/\n[ \t]*\n(?=\S)/).slice(1).join(' ')
+    const firstWords = afterList.trim().split(/\s+/).slice(0, 6).join(' ')
+    if (!firstWords) continue
+    for (const description of parseTestDescriptions(lesson).values()) expect(description, kata.folder).not.toContain(firstWords.replace(/`/g, ''))
+  }
 })
