@@ -139,7 +139,7 @@ describe('npm test', () => {
 
   test('a kata that does not exist: the katas there are, and how to name one', async () => {
     copy = await copyOfProject()
-    const { output, code } = await npmTest('07')
+    const { output, code } = await npm('test -- 07')
     expect(code).not.toBe(0)
     expect(output).toContain('No kata ran: no kata matches what you asked for. The katas are:\n  01-bind\n  02-port-zero\n')
     expect(output).toContain('npm test -- 03 or npm test -- backlog')
@@ -149,7 +149,7 @@ describe('npm test', () => {
     copy = await copyOfProject()
     const file = join(copy.root, 'katas/04-accept/accept.ts')
     await writeFile(file, (await readFile(file, 'utf8')).replace('throw new Error(', 'throw new Error( x y'))
-    const { output } = await npmTest('04')
+    const { output } = await npm('test -- 04')
     expect(output).toMatch(/✘ 04-accept\s+could not run: accept\.ts does not compile: Expected "\)" but found "y" \(line \d+\)/)
     expect(output).toMatch(/\n\s+\^\n/)
     expect(output).not.toContain('Vitest reported an error outside any test')
@@ -170,18 +170,11 @@ describe('npm test, explaining a bare JavaScript error', () => {
         '}',
       ].join('\n'),
     )
-    const { output } = await npmTest('02')
+    const { output } = await npm('test -- 02')
     expect(output).toContain("Cannot read properties of null (reading 'port')")
     expect(output).toMatch(/TypeError: server\.address\(\) is null while the server is not listening/)
   })
 })
-
-async function npmTest(filter: string): Promise<{ output: string; code: number }> {
-  return run(`npm test --silent -- ${filter}`, { cwd: copy.root, env: { ...process.env, NO_COLOR: '1' } }).then(
-    ({ stdout }) => ({ output: stdout, code: 0 }),
-    (error: { stdout: string; code: number }) => ({ output: error.stdout, code: error.code }),
-  )
-}
 
 describe('npm run watch', () => {
   test('works on the first kata not passing, moves on when it passes, and answers single keys', async () => {

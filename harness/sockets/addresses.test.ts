@@ -2,7 +2,11 @@ import net from 'node:net'
 import { expect, test } from 'vitest'
 import { mayBindPrivilegedPorts } from './addresses.ts'
 
-/** Whether this process can really listen on port 1023 of 127.0.0.1 (what the kernel says, not the rule). */
+/**
+ * Whether this process may bind port 1023 of 127.0.0.1 (what the kernel says, not the rule). Any fixed
+ * privileged port does: Linux checks the privilege before the port's use, so EACCES means no right,
+ * and anything else (success, or EADDRINUSE from a listener already there) means the right is held.
+ */
 async function canListenOn1023(): Promise<boolean> {
   const server = net.createServer()
   return new Promise((resolve) => {
