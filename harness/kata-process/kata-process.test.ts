@@ -10,7 +10,7 @@ import { bundle, runtimeBundle } from './bundle.ts'
 import { descriptorLimitUnavailable, withNoFreeDescriptor } from './descriptor-limit.ts'
 import { KataCall } from './kata-under-test.ts'
 import { KataProcess, KataProcessError, KataThrew } from './kata-process.ts'
-import { RemoteError, RemoteServer } from './remote.ts'
+import { RemoteAsyncIterable, RemoteError, RemoteServer } from './remote.ts'
 
 const folder = await mkdtemp(join(tmpdir(), 'kata-process-test-'))
 const running: KataProcess[] = []
@@ -120,6 +120,73 @@ describe('the kata process', () => {
       expect.objectContaining({ kind: 'tcp-server', ref: false, localPort: port, description: `a TCP server listening on 127.0.0.1:${port}` }),
     ])
     expect(kata.sockets('tcp').map((row) => `${row.state} ${row.localPort}`)).toEqual([`LISTEN ${port}`])
+  })
+})
+
+describe('an async iterable the learner returns', () => {
+  const PULL_MS = 2000
+
+  test('stays in the kata process; each pull takes its next result there, Buffers arriving as Buffers, then done', async () => {
+    const kata = await kataProcessWith(`
+      export async function* count(): AsyncIterable<Buffer> {
+        yield Buffer.from('one')
+        yield Buffer.alloc(0)
+        yield Buffer.from([0xe2, 0x98, 0x83])
+      }`)
+    const iterable = await call<RemoteAsyncIterable<Buffer>>(kata, 'count')
+    expect(iterable).toBeInstanceOf(RemoteAsyncIterable)
+    expect(iterable.facts).toEqual({ type: 'async-iterable', className: 'AsyncGenerator' })
+    const pulled: IteratorResult<Buffer, undefined>[] = []
+    for (let i = 0; i < 4; i++) pulled.push(await iterable.next(PULL_MS, 'no result'))
+    expect(pulled).toEqual([
+      { done: false, value: Buffer.from('one') },
+      { done: false, value: Buffer.alloc(0) },
+      { done: false, value: Buffer.from('☃') },
+      { done: true, value: undefined },
+    ])
+  })
+
+  test('an object with [Symbol.asyncIterator]() is iterated too, not sent as a plain object', async () => {
+    const kata = await kataProcessWith(`
+      export function letters(): AsyncIterable<string> {
+        return { async *[Symbol.asyncIterator]() { yield 'a'; yield 'b' } }
+      }`)
+    const iterable = await call<RemoteAsyncIterable<string>>(kata, 'letters')
+    expect(iterable).toBeInstanceOf(RemoteAsyncIterable)
+    expect([await iterable.next(PULL_MS, 'no a'), await iterable.next(PULL_MS, 'no b')].map((result) => result.value)).toEqual(['a', 'b'])
+  })
+
+  test('an error the iteration throws arrives as a RemoteError with its code', async () => {
+    const kata = await kataProcessWith(`
+      export async function* truncated(): AsyncIterable<Buffer> {
+        yield Buffer.from('whole')
+        throw Object.assign(new Error('the stream ended inside a frame'), { code: 'ERR_FRAME_TRUNCATED' })
+      }`)
+    const iterable = await call<RemoteAsyncIterable<Buffer>>(kata, 'truncated')
+    await iterable.next(PULL_MS, 'no first result')
+    const error = await iterable.next(PULL_MS, 'no second result').then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(RemoteError)
+    expect(error).toMatchObject({ code: 'ERR_FRAME_TRUNCATED', message: 'the stream ended inside a frame' })
+  })
+
+  test("return() stops it early, as break does: the generator's finally runs", async () => {
+    const kata = await kataProcessWith(`
+      let stopped = false
+      export async function* endless(): AsyncIterable<number> {
+        try { for (let i = 0; ; i++) yield i } finally { stopped = true }
+      }
+      export function wasStopped(): boolean { return stopped }`)
+    const iterable = await call<RemoteAsyncIterable<number>>(kata, 'endless')
+    expect(await iterable.next(PULL_MS, 'no first result')).toEqual({ done: false, value: 0 })
+    expect(await iterable.return(PULL_MS, 'return() never settled')).toEqual({ done: true, value: undefined })
+    expect(await call<boolean>(kata, 'wasStopped')).toBe(true)
+  })
+
+  test('a pull that never settles fails within its bound, saying what did not happen', async () => {
+    const kata = await kataProcessWith(`
+      export async function* silent(): AsyncIterable<Buffer> { await new Promise(() => {}) }`)
+    const iterable = await call<RemoteAsyncIterable<Buffer>>(kata, 'silent')
+    await expect(iterable.next(200, 'silent() yielded nothing')).rejects.toThrow('silent() yielded nothing within 200 ms')
   })
 })
 

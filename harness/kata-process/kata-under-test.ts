@@ -24,7 +24,7 @@ import { endlessLoopWatch } from './endless-loop.ts'
 import { whyStillPending } from './kata-errors.ts'
 import { KataProcess, KataProcessError, type CallSettlement } from './kata-process.ts'
 import type { Observed } from './protocol.ts'
-import type { RemoteServer, RemoteSocket, RemoteUdpSocket } from './remote.ts'
+import type { RemoteAsyncIterable, RemoteServer, RemoteSocket, RemoteUdpSocket } from './remote.ts'
 import { nextKataIdentity, type Identity } from './identities.ts'
 import { strykerEnvironment, strykerState } from './stryker-bridge.ts'
 
@@ -35,13 +35,15 @@ export type Remote<T> = T extends net.Server
     ? RemoteSocket
     : T extends dgram.Socket
       ? RemoteUdpSocket
-      : T extends Uint8Array
-        ? Buffer
-        : T extends (infer U)[]
-          ? Remote<U>[]
-          : T extends object
-            ? { [K in keyof T]: Remote<T[K]> }
-            : T
+      : T extends AsyncIterable<infer U>
+        ? RemoteAsyncIterable<Remote<U>>
+        : T extends Uint8Array
+          ? Buffer
+          : T extends (infer U)[]
+            ? Remote<U>[]
+            : T extends object
+              ? { [K in keyof T]: Remote<T[K]> }
+              : T
 
 /** What the test passes for an argument the contract types as a server or socket: the remote one. */
 type Argument<T> = T extends net.Server ? RemoteServer : T extends net.Socket ? RemoteSocket : T

@@ -99,7 +99,7 @@ export interface Endpoint {
 /** Listener counts by event name, as emitter.listenerCount() gives them. */
 export type ListenerCounts = Record<string, number>
 
-export type HandleFacts = ServerFacts | SocketFacts | UdpSocketFacts | ObjectFacts
+export type HandleFacts = ServerFacts | SocketFacts | UdpSocketFacts | AsyncIterableFacts | ObjectFacts
 
 export interface ServerFacts {
   type: 'net.Server'
@@ -131,6 +131,12 @@ export interface UdpSocketFacts {
   open: boolean
   address: Endpoint | null
   listeners: ListenerCounts
+}
+
+/** An async iterable (an async generator, say): the test pulls its results one at a time (see runtime/iteration.ts). */
+export interface AsyncIterableFacts {
+  type: 'async-iterable'
+  className: string
 }
 
 /** Any other object with a class of its own (an EventEmitter, say): known by its class name. */

@@ -4,8 +4,9 @@
  * and fresh ones on request. The learner's errors arrive as RemoteError, with their code.
  */
 import { inspect } from 'node:util'
+import { within } from '../lifecycle/within.ts'
 import { endpoint } from '../sockets/addresses.ts'
-import { rebuildValue, type Encoded, type ErrorFacts, type HandleFacts, type ObjectFacts, type ServerFacts, type SocketFacts, type UdpSocketFacts } from './protocol.ts'
+import { rebuildValue, type Encoded, type AsyncIterableFacts, type ErrorFacts, type HandleFacts, type ObjectFacts, type ServerFacts, type SocketFacts, type UdpSocketFacts } from './protocol.ts'
 
 /** What a remote object needs of the kata process that holds it. */
 export interface HandleHost {
@@ -68,6 +69,23 @@ export class RemoteSocket extends RemoteHandle<SocketFacts> {
 
 export class RemoteUdpSocket extends RemoteHandle<UdpSocketFacts> {}
 
+/**
+ * An async iterable the learner's code returned (an async generator, say), iterated in the kata
+ * process one pull at a time. Each pull is bounded: one still pending after `ms` fails with
+ * "<whatDidNotHappen> within <ms>". An error the iteration throws arrives as a RemoteError.
+ */
+export class RemoteAsyncIterable<T = unknown> extends RemoteHandle<AsyncIterableFacts> {
+  /** The iterator's next result, as `for await` would take it. */
+  next(ms: number, whatDidNotHappen: string): Promise<IteratorResult<T, undefined>> {
+    return within(ms, whatDidNotHappen, this.host.invoke(this.id, 'iterator-next', []) as Promise<IteratorResult<T, undefined>>)
+  }
+
+  /** Stops the iteration early, as `break` out of a `for await` loop does (the iterator's return()). */
+  return(ms: number, whatDidNotHappen: string): Promise<IteratorResult<T, undefined>> {
+    return within(ms, whatDidNotHappen, this.host.invoke(this.id, 'iterator-return', []) as Promise<IteratorResult<T, undefined>>)
+  }
+}
+
 /** Any other object with a class of its own. */
 export class RemoteObject extends RemoteHandle<ObjectFacts> {}
 
@@ -106,6 +124,8 @@ function remoteHandle(id: number, facts: HandleFacts, host: HandleHost): RemoteH
       return new RemoteSocket(host, id, facts)
     case 'dgram.Socket':
       return new RemoteUdpSocket(host, id, facts)
+    case 'async-iterable':
+      return new RemoteAsyncIterable(host, id, facts)
     case 'object':
       return new RemoteObject(host, id, facts)
   }
@@ -147,6 +167,8 @@ export function describeFacts(facts: HandleFacts): string {
       return describeSocket(facts)
     case 'dgram.Socket':
       return facts.address ? `a UDP socket bound to ${endpoint(facts.address.address, facts.address.port)}` : 'a UDP socket (closed or never bound)'
+    case 'async-iterable':
+      return `an async iterable (${facts.className})`
     case 'object':
       return `a ${facts.className}: ${facts.text}`
   }

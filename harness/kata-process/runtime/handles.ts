@@ -6,6 +6,7 @@ import dgram from 'node:dgram'
 import net from 'node:net'
 import { inspect } from 'node:util'
 import type { Endpoint, HandleFacts, ListenerCounts } from '../protocol.ts'
+import { isAsyncIterable } from './iteration.ts'
 
 const byId = new Map<number, object>()
 const idOf = new WeakMap<object, number>()
@@ -71,7 +72,9 @@ export function factsOf(object: object): HandleFacts {
     const address = udpAddress(object)
     return { type: 'dgram.Socket', open: address !== null, address, listeners: listenerCounts(object) }
   }
-  return { type: 'object', className: object.constructor?.name ?? 'Object', text: inspect(object, { depth: 1, breakLength: Infinity }).slice(0, 500) }
+  const className = object.constructor?.name ?? 'Object'
+  if (isAsyncIterable(object)) return { type: 'async-iterable', className: Object.prototype.toString.call(object).slice(8, -1) }
+  return { type: 'object', className, text: inspect(object, { depth: 1, breakLength: Infinity }).slice(0, 500) }
 }
 
 function endpointOf(address: net.AddressInfo | string | null): Endpoint | string | null {

@@ -1,7 +1,8 @@
-/** What the test may ask of an object in the kata process: its facts, and writing, reading or closing it. */
+/** What the test may ask of an object in the kata process: its facts, writing, reading or closing it, and pulling from an async iterable. */
 import dgram from 'node:dgram'
 import net from 'node:net'
 import { factsOf, forceClose } from './handles.ts'
+import { pullNext, stopIterating } from './iteration.ts'
 
 type Operation = (object: object, args: unknown[]) => unknown
 
@@ -12,6 +13,8 @@ const OPERATIONS: Record<string, Operation> = {
   end: (object) => void socketOf(object).end(),
   read: (object, [byteCount, ms]) => readBytes(socketOf(object), byteCount as number, ms as number),
   'fail-accept': (object) => failAccept(serverOf(object)),
+  'iterator-next': (object) => pullNext(object),
+  'iterator-return': (object) => stopIterating(object),
 }
 
 export async function invoke(object: object, op: string, args: unknown[]): Promise<unknown> {

@@ -5,6 +5,7 @@
 import { inspect } from 'node:util'
 import { rebuildValue, type Encoded, type ErrorFacts } from '../protocol.ts'
 import { factsOf, isHandleObject, objectById, own } from './handles.ts'
+import { isAsyncIterable } from './iteration.ts'
 
 const MAX_DEPTH = 4
 const MAX_ITEMS = 100
@@ -41,6 +42,8 @@ function encodeValue(value: unknown, depth: number): Encoded {
   if (object instanceof Error) return { k: 'error', error: errorFacts(object) }
   if (ArrayBuffer.isView(object)) return encodeBytes(object)
   if (typeof (object as PromiseLike<unknown>).then === 'function') return { k: 'promise' }
+  // Checked before plain objects: a `{ [Symbol.asyncIterator]() {...} }` literal is iterated, not listed.
+  if (isAsyncIterable(object)) return { k: 'handle', id: own(object), facts: factsOf(object) }
   if (depth >= MAX_DEPTH) return { k: 'other', text: inspect(object, { depth: 0 }) }
   if (Array.isArray(object)) return { k: 'array', items: object.slice(0, MAX_ITEMS).map((item) => encode(item, depth + 1)) }
   const prototype = Object.getPrototypeOf(object)
