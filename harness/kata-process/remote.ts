@@ -61,6 +61,15 @@ export class RemoteSocket extends RemoteHandle<SocketFacts> {
     return this.host.invoke(this.id, 'end', []) as Promise<void>
   }
 
+  /**
+   * socket.cork(): Node keeps what is written in its own buffer, so that what socket.write() returns
+   * depends on that buffer alone (false once it holds writableHighWaterMark bytes), not on how much
+   * the kernel took at once. Closing the socket discards what is held.
+   */
+  cork(): Promise<void> {
+    return this.host.invoke(this.id, 'cork', []) as Promise<void>
+  }
+
   /** The next `byteCount` bytes this socket receives in the kata process, waiting at most `ms`. */
   read(byteCount: number, ms: number): Promise<Buffer> {
     return this.host.invoke(this.id, 'read', [byteCount, ms]) as Promise<Buffer>

@@ -11,6 +11,7 @@ const OPERATIONS: Record<string, Operation> = {
   close: (object) => forceClose(object),
   write: (object, [bytes]) => writeAll(socketOf(object), bytes as Uint8Array),
   end: (object) => void socketOf(object).end(),
+  cork: (object) => void socketOf(object).cork(),
   read: (object, [byteCount, ms]) => readBytes(socketOf(object), byteCount as number, ms as number),
   'fail-accept': (object) => failAccept(serverOf(object)),
   'iterator-next': (object) => pullNext(object),
