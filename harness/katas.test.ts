@@ -22,7 +22,7 @@ test('the test file of a kata is recognised from its path, and nothing else is',
   expect(kataOfTestFile('/x/katas/03-backlog/other.test.ts')).toBeUndefined()
 })
 
-test('listKatas finds the six katas in order', () => {
+test('listKatas finds the seven katas in order', () => {
   expect(listKatas(katasDir).map((kata) => kata.folder)).toEqual([
     '01-bind',
     '02-port-zero',
@@ -30,5 +30,6 @@ test('listKatas finds the six katas in order', () => {
     '04-accept',
     '05-refused',
     '06-udp-fire-and-forget',
+    '07-stream-framing',
   ])
 })
