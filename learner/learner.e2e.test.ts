@@ -182,7 +182,7 @@ describe('npm run watch', () => {
     await copy.put('solutions/01-bind/bind.ts', 'katas/01-bind/bind.ts')
     const terminal = Terminal.open('npm run --silent watch', copy.root)
     await terminal.waitFor('socket-katas · 02-port-zero · watching katas/02-port-zero/port-zero.ts', 60_000)
-    await terminal.waitFor('1 of 6 katas done')
+    await terminal.waitFor('1 of 7 katas done')
 
     let mark = terminal.text.length
     terminal.press('h')
@@ -197,7 +197,7 @@ describe('npm run watch', () => {
     await copy.put('solutions/02-port-zero/port-zero.ts', 'katas/02-port-zero/port-zero.ts')
     await terminal.waitFor('✔ 02-port-zero passes. On to 03-backlog.', 15_000, mark)
     await terminal.waitFor('socket-katas · 03-backlog', 5000, mark)
-    await terminal.waitFor('2 of 6 katas done', 5000, mark)
+    await terminal.waitFor('2 of 7 katas done', 5000, mark)
 
     mark = terminal.text.length
     terminal.press('l')
