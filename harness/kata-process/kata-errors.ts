@@ -52,3 +52,12 @@ export function whyStillPending(fn: string, returned: boolean, cpu: { usedMs: nu
   if (busy) return { text: `${fn}() returned, but then your code kept the CPU busy (${cpuText}): an endless loop in a callback?`, stuck: true }
   return { text: `${fn}() returned a promise that never settled; your code was idle, waiting for something that never happened`, stuck: false }
 }
+
+/**
+ * Why an answer the test waited for (a pull from an async iterable) never came, when the process
+ * was busy meanwhile: the learner's code in an endless loop holds the event loop, so nothing is answered.
+ */
+export function busyWhileWaited(cpu: { usedMs: number; waitedMs: number }): string | undefined {
+  if (cpu.usedMs < cpu.waitedMs * BUSY_SHARE) return undefined
+  return `your code kept the CPU busy (${formatDuration(cpu.usedMs)} of CPU in ${formatDuration(cpu.waitedMs)}): an endless loop? Node answers nothing, and handles no event, until your code returns`
+}

@@ -182,6 +182,14 @@ describe('an async iterable the learner returns', () => {
     expect(await call<boolean>(kata, 'wasStopped')).toBe(true)
   })
 
+  test('a pull that spins fails within its bound, naming the endless loop, and marks the process stuck', async () => {
+    const kata = await kataProcessWith(`
+      export async function* spin(): AsyncIterable<Buffer> { for (;;) {} }`)
+    const iterable = await call<RemoteAsyncIterable<Buffer>>(kata, 'spin')
+    await expect(iterable.next(1000, 'spin() yielded nothing')).rejects.toThrow(/^spin\(\) yielded nothing within 1 s: your code kept the CPU busy/)
+    expect(kata.stuck).toBe(true)
+  })
+
   test('a pull that never settles fails within its bound, saying what did not happen', async () => {
     const kata = await kataProcessWith(`
       export async function* silent(): AsyncIterable<Buffer> { await new Promise(() => {}) }`)

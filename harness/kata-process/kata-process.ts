@@ -7,8 +7,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { HarnessError } from '../lifecycle/harness-error.ts'
+import type { Explainable } from '../lifecycle/within.ts'
 import { socketInodesOf, socketsOwnedBy, type KernelSocket, type Protocol, type SocketOwner } from '../kernel/proc-net.ts'
-import { describeProblem, describeUncaught } from './kata-errors.ts'
+import { busyWhileWaited, describeProblem, describeUncaught } from './kata-errors.ts'
 import { OutputCapture } from './output.ts'
 import { decode, encodeArgument, RemoteError, type HandleHost } from './remote.ts'
 import { addStrykerCoverage } from './stryker-bridge.ts'
@@ -169,6 +170,20 @@ export class KataProcess implements HandleHost {
     if (!this.alive) throw new KataProcessError('the kata process that held this object has ended')
     const reply = await this.request({ type: 'invoke', id: 0, handle, op, args: args.map(encodeArgument) })
     return decode(this.value(reply), this)
+  }
+
+  /** A wait on an answer of this process that ran out: busy in the learner's code all along, it is stuck, and killed once the test ends. */
+  watchWait(): Explainable {
+    const cpuAtStart = this.cpuMs()
+    return {
+      explainTimeout: (waitedMs) => {
+        const cpuNow = this.cpuMs()
+        if (cpuNow === undefined || cpuAtStart === undefined) return undefined
+        const why = busyWhileWaited({ usedMs: cpuNow - cpuAtStart, waitedMs })
+        if (why) this.stuck = true
+        return why
+      },
+    }
   }
 
   async testStart(stryker: StrykerState | undefined): Promise<void> {

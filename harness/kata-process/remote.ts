@@ -4,13 +4,15 @@
  * and fresh ones on request. The learner's errors arrive as RemoteError, with their code.
  */
 import { inspect } from 'node:util'
-import { within } from '../lifecycle/within.ts'
+import { within, type Explainable } from '../lifecycle/within.ts'
 import { endpoint } from '../sockets/addresses.ts'
 import { rebuildValue, type Encoded, type AsyncIterableFacts, type ErrorFacts, type HandleFacts, type ObjectFacts, type ServerFacts, type SocketFacts, type UdpSocketFacts } from './protocol.ts'
 
 /** What a remote object needs of the kata process that holds it. */
 export interface HandleHost {
   invoke(handle: number, op: string, args: unknown[]): Promise<unknown>
+  /** Starts watching a wait on the host's answer: if it runs out, why, when the host can tell (the learner's code kept it busy). */
+  watchWait?(): Explainable
 }
 
 export abstract class RemoteHandle<F extends HandleFacts = HandleFacts> {
@@ -86,12 +88,18 @@ export class RemoteUdpSocket extends RemoteHandle<UdpSocketFacts> {}
 export class RemoteAsyncIterable<T = unknown> extends RemoteHandle<AsyncIterableFacts> {
   /** The iterator's next result, as `for await` would take it. */
   next(ms: number, whatDidNotHappen: string): Promise<IteratorResult<T, undefined>> {
-    return within(ms, whatDidNotHappen, this.host.invoke(this.id, 'iterator-next', []) as Promise<IteratorResult<T, undefined>>)
+    return this.pull('iterator-next', ms, whatDidNotHappen)
   }
 
   /** Stops the iteration early, as `break` out of a `for await` loop does (the iterator's return()). */
   return(ms: number, whatDidNotHappen: string): Promise<IteratorResult<T, undefined>> {
-    return within(ms, whatDidNotHappen, this.host.invoke(this.id, 'iterator-return', []) as Promise<IteratorResult<T, undefined>>)
+    return this.pull('iterator-return', ms, whatDidNotHappen)
+  }
+
+  private pull(op: string, ms: number, whatDidNotHappen: string): Promise<IteratorResult<T, undefined>> {
+    const watch = this.host.watchWait?.()
+    const answer = this.host.invoke(this.id, op, []) as Promise<IteratorResult<T, undefined>>
+    return within(ms, whatDidNotHappen, Object.assign(answer, { explainTimeout: (waitedMs: number) => watch?.explainTimeout(waitedMs) }))
   }
 }
 
