@@ -81,6 +81,19 @@ async function pull(frames: Frames, situation: string, ms = FRAME_MS): Promise<I
   })
 }
 
+/**
+ * A pull started before the peer sends, for the tests that split a frame: resolves once your code is
+ * waiting for data (the kata process handles the test's messages in order, so one round trip after
+ * the pull it has started it), with the pull itself, awaited later. Each piece then comes to your code
+ * as a chunk of its own.
+ */
+async function pullWhileSending(frames: Frames, situation: string): Promise<{ pulling: Promise<IteratorResult<Buffer, undefined>> }> {
+  const pulling = pull(frames, situation)
+  pulling.catch(() => {}) // reported where it is awaited, not as an unhandled rejection while the peer sends
+  await kata.roundTripMs()
+  return { pulling } // wrapped: an async function returning a promise would wait for it
+}
+
 /** Pulls until the iteration ends or one more than `expected` frames came; returns them, and whether it ended. */
 async function pullAll(frames: Frames, expected: number, situation: string): Promise<{ payloads: Buffer[]; ended: boolean }> {
   const payloads: Buffer[] = []
@@ -124,7 +137,7 @@ describe('readFrames(socket)', () => {
   test('one frame sent one byte at a time: yields it once, whole', async () => {
     const { peer, frames } = await framesFromPeer()
     const payload = Buffer.from('byte by byte')
-    const pulling = pull(frames, 'when the peer had sent one frame, one byte at a time')
+    const { pulling } = await pullWhileSending(frames, 'when the peer had sent one frame, one byte at a time')
     await sendInPieces(peer, [...frame(payload)].map((byte) => Buffer.from([byte])))
     const result = await pulling
     expect(result.done ? 'the end of the iteration' : previews([result.value])[0], 'what readFrames() yielded for a frame that arrived one byte per read').toBe(
@@ -138,7 +151,7 @@ describe('readFrames(socket)', () => {
     const { peer, frames } = await framesFromPeer()
     const payload = Buffer.from('after a split header')
     const bytes = frame(payload)
-    const pulling = pull(frames, 'when the peer had sent a frame whose 4-byte header came 2 bytes at a time')
+    const { pulling } = await pullWhileSending(frames, 'when the peer had sent a frame whose 4-byte header came 2 bytes at a time')
     await sendInPieces(peer, [bytes.subarray(0, 2), bytes.subarray(2)])
     const result = await pulling
     expect(result.done ? 'the end of the iteration' : previews([result.value])[0], 'what readFrames() yielded for a frame whose header was split 2 + 2').toBe(
@@ -170,7 +183,7 @@ describe('readFrames(socket)', () => {
     const payload = Buffer.from('snow☃man')
     const bytes = frame(payload)
     const splitAt = HEADER_BYTES + payload.indexOf('☃') + 1 // after the first of ☃'s three bytes (e2 98 83)
-    const pulling = pull(frames, 'when the peer had sent a frame split inside the 3-byte UTF-8 character ☃')
+    const { pulling } = await pullWhileSending(frames, 'when the peer had sent a frame split inside the 3-byte UTF-8 character ☃')
     await sendInPieces(peer, [bytes.subarray(0, splitAt), bytes.subarray(splitAt)])
     const result = await pulling
     expect(
