@@ -83,7 +83,7 @@ async function pull(frames: Frames, situation: string, ms = FRAME_MS): Promise<I
 
 /**
  * A pull started before the peer sends, for the tests that split a frame: resolves once your code is
- * waiting for data (the kata process handles the test's messages in order, so one round trip after
+ * waiting for data (the kata process handles the test's messages in order, so a round trip after
  * the pull it has started it), with the pull itself, awaited later. Each piece then comes to your code
  * as a chunk of its own.
  */
