@@ -28,6 +28,7 @@ const EXPECTED: Record<string, Record<string, KataExpectation>> = {
     '04-accept': missing,
     '05-refused': missing,
     '06-udp-fire-and-forget': missing,
+    '07-stream-framing': missing,
   },
   'syntax-error': { '01-bind': { problem: 'compile-error', reasonContains: "does not compile: bind.ts:2:49 ',' expected." } },
   'infinite-loop': { '01-bind': everyTestFails('bind() never returned: your code kept the CPU busy') },
