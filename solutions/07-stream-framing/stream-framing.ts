@@ -10,23 +10,17 @@ const HEADER_BYTES = 4
  * early (break, return()) destroys the socket.
  */
 export async function* readFrames(socket: net.Socket): AsyncIterable<Buffer> {
-  let pending: Buffer = Buffer.alloc(0)
-  let finished = false
-  try {
-    // The socket's own iterator waits for data, ends at the peer's FIN and throws the socket's error.
-    for await (const chunk of socket as AsyncIterable<Buffer>) {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
-      while (pending.length >= HEADER_BYTES && pending.length >= HEADER_BYTES + pending.readUInt32BE(0)) {
-        const frameEnd = HEADER_BYTES + pending.readUInt32BE(0)
-        const payload = pending.subarray(HEADER_BYTES, frameEnd)
-        pending = pending.subarray(frameEnd)
-        yield payload
-      }
+  let pending = Buffer.alloc(0)
+  // The socket's own iterator waits for data, ends at the peer's FIN and throws the socket's error; and
+  // when the caller stops early, this generator's return() leaves the loop, which destroys the socket.
+  for await (const chunk of socket as AsyncIterable<Buffer>) {
+    pending = Buffer.concat([pending, chunk])
+    while (pending.length >= HEADER_BYTES && pending.length >= HEADER_BYTES + pending.readUInt32BE(0)) {
+      const frameEnd = HEADER_BYTES + pending.readUInt32BE(0)
+      const payload = pending.subarray(HEADER_BYTES, frameEnd)
+      pending = pending.subarray(frameEnd)
+      yield payload
     }
-    finished = true
-  } finally {
-    // Left early (break, return(), an error): nobody will read this socket any more.
-    if (!finished) socket.destroy()
   }
   if (pending.length > 0) {
     const error = new Error(`the stream ended inside a frame: ${pending.length} bytes of an unfinished frame were left over`)
