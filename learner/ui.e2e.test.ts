@@ -12,6 +12,9 @@ const CHROMIUM = '/usr/bin/chromium'
 /** How the probe of this machine starts Chromium headless, root and offline alike. */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
+/** A generous height for one row of the UI's test tree (about 28 px in Vitest 4.1's UI). */
+const ROW_PX = 40
+
 let copy: ProjectCopy | undefined
 let stopUi = () => {}
 afterEach(async () => {
@@ -38,10 +41,11 @@ test("npm run ui serves the Vitest UI at the address it states, showing every ka
   const { chromium } = await import('playwright-core')
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   try {
-    // The UI renders only the rows in view: a tall page shows all of them at once.
-    const page = await browser.newPage({ viewport: { width: 1400, height: 2400 } })
-    await page.goto(address)
+    // The UI renders only the rows in view: a page tall enough for every row (a test, a describe, a file) shows them all at once.
     const tests = everyKataTest()
+    const rows = tests.length + 2 * new Set(tests.map((t) => t.file)).size
+    const page = await browser.newPage({ viewport: { width: 1400, height: Math.max(2400, ROW_PX * rows + 600) } })
+    await page.goto(address)
     const lastTest = tests.at(-1)!.name.split(' > ').at(-1)!
     await page.getByText(lastTest, { exact: false }).first().waitFor({ timeout: 30_000 })
     const text = (await page.textContent('body')) ?? ''
