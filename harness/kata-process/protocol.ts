@@ -122,6 +122,12 @@ export interface SocketFacts {
   acceptedBy: number | null
   readableEnded: boolean
   writableEnded: boolean
+  /** What Node counts, in the kata process: bytes read from the kernel, and written or queued to it. */
+  bytesRead: number
+  bytesWritten: number
+  /** Bytes in Node's user-space write buffer, and the mark past which write() returns false. */
+  writableLength: number
+  writableHighWaterMark: number
   listeners: ListenerCounts
 }
 

@@ -86,9 +86,13 @@ export class RemoteUdpSocket extends RemoteHandle<UdpSocketFacts> {}
  * "<whatDidNotHappen> within <ms>". An error the iteration throws arrives as a RemoteError.
  */
 export class RemoteAsyncIterable<T = unknown> extends RemoteHandle<AsyncIterableFacts> {
-  /** The iterator's next result, as `for await` would take it. */
-  next(ms: number, whatDidNotHappen: string): Promise<IteratorResult<T, undefined>> {
-    return this.pull('iterator-next', ms, whatDidNotHappen)
+  /**
+   * The iterator's next result, as `for await` would take it. With `boundFrom`, the pull starts now
+   * and its `ms` counts from when `boundFrom` settles: for a test that has more to do (bounded on its
+   * own) before the learner's code can be expected to answer.
+   */
+  next(ms: number, whatDidNotHappen: string, boundFrom?: Promise<unknown>): Promise<IteratorResult<T, undefined>> {
+    return this.pull('iterator-next', ms, whatDidNotHappen, boundFrom)
   }
 
   /** Stops the iteration early, as `break` out of a `for await` loop does (the iterator's return()). */
@@ -96,9 +100,10 @@ export class RemoteAsyncIterable<T = unknown> extends RemoteHandle<AsyncIterable
     return this.pull('iterator-return', ms, whatDidNotHappen)
   }
 
-  private pull(op: string, ms: number, whatDidNotHappen: string): Promise<IteratorResult<T, undefined>> {
-    const watch = this.host.watchWait?.()
+  private async pull(op: string, ms: number, whatDidNotHappen: string, boundFrom?: Promise<unknown>): Promise<IteratorResult<T, undefined>> {
     const answer = this.host.invoke(this.id, op, []) as Promise<IteratorResult<T, undefined>>
+    if (boundFrom) await Promise.race([answer, boundFrom]).catch(() => {}) // either one's rejection is reported where it is awaited
+    const watch = this.host.watchWait?.()
     return within(ms, whatDidNotHappen, Object.assign(answer, { explainTimeout: (waitedMs: number) => watch?.explainTimeout(waitedMs) }))
   }
 }

@@ -3,9 +3,8 @@ import type net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
 import { RemoteAsyncIterable, type RemoteSocket } from '#harness/kata-process/remote.ts'
-import { procNetUnavailable, socketsOfThisProcess } from '#harness/kernel/proc-net.ts'
 import { isHarnessError } from '#harness/lifecycle/harness-error.ts'
-import { sleep, until, within } from '#harness/lifecycle/within.ts'
+import { until, within } from '#harness/lifecycle/within.ts'
 import { bytesPreview, nextConnection, testServer } from '#harness/sockets/tcp-peers.ts'
 
 const kata = await kataUnderTest<typeof import('./stream-framing.ts')>(import.meta.url)
@@ -19,8 +18,6 @@ const BIG_FRAME_MS = 10_000
 const BIG_FRAME_TEST_MS = BIG_FRAME_MS + 5000
 const CONNECT_MS = 2000
 const DELIVERY_MS = 2000
-/** Where /proc/net cannot say when a piece has been read, a pause long enough to keep pieces apart. */
-const PIECE_PAUSE_MS = 20
 const BIG_FRAME_BYTES = 4 * 1024 * 1024
 const LARGE_WRITE_BYTES = 1024 * 1024
 
@@ -54,27 +51,27 @@ function frame(payload: Buffer): Buffer {
 }
 
 /**
- * Writes `pieces` one at a time, each once the one before has left both kernels for your kata process
- * (acknowledged, and read out of the receive queue), so that your code reads them as separate chunks.
+ * Writes `pieces` one at a time, each once Node in your kata process has read the one before out of
+ * the kernel, so that your code gets them as separate chunks. (Node's bytesRead only paces the pieces;
+ * what your code yields is checked against the bytes sent.)
  */
-async function sendInPieces(peer: net.Socket, pieces: Buffer[]): Promise<void> {
+async function sendInPieces(peer: net.Socket, socket: RemoteSocket, pieces: Buffer[]): Promise<void> {
+  const before = (await socket.refresh()).bytesRead
+  let sent = 0
   for (const piece of pieces) {
     peer.write(piece)
-    await untilReadByKataProcess(peer)
+    sent += piece.length
+    const what = `Node in your kata process never read the ${sent} bytes the peer had sent (is your code keeping the CPU busy?)`
+    await within(DELIVERY_MS, what, until(DELIVERY_MS, what, async () => (await socket.refresh()).bytesRead - before >= sent))
   }
 }
 
-async function untilReadByKataProcess(peer: net.Socket): Promise<void> {
-  if (procNetUnavailable()) return sleep(PIECE_PAUSE_MS)
-  const unacknowledged = () =>
-    socketsOfThisProcess('tcp', (socket) => socket.localPort === peer.localPort && socket.remotePort === peer.remotePort)[0]?.sendQueue ?? 0
-  const unread = async () => (await kata.sockets('tcp', (socket) => socket.localPort === peer.remotePort))[0]?.receiveQueue ?? 0
-  await until(DELIVERY_MS, 'bytes the peer sent never left the kernel for your kata process', async () => unacknowledged() === 0 && (await unread()) === 0)
-}
-
-/** The next frame, or the end; a pull that throws fails the test saying so, `situation` being what the peer did. */
-async function pull(frames: Frames, situation: string, ms = FRAME_MS): Promise<IteratorResult<Buffer, undefined>> {
-  return frames.next(ms, `readFrames() yielded nothing (neither a frame nor the end) ${situation}`).catch((error: unknown) => {
+/**
+ * The next frame, or the end; a pull that throws fails the test saying so, `situation` being what the
+ * peer did. With `boundFrom`, `ms` counts from when it settles (see RemoteAsyncIterable.next).
+ */
+async function pull(frames: Frames, situation: string, ms = FRAME_MS, boundFrom?: Promise<unknown>): Promise<IteratorResult<Buffer, undefined>> {
+  return frames.next(ms, `readFrames() yielded nothing (neither a frame nor the end) ${situation}`, boundFrom).catch((error: unknown) => {
     if (isHarnessError(error)) throw error
     const { code, name, message } = error as NodeJS.ErrnoException
     throw new Error(`readFrames() threw ${code ?? name} (${message}) ${situation}`)
@@ -82,16 +79,23 @@ async function pull(frames: Frames, situation: string, ms = FRAME_MS): Promise<I
 }
 
 /**
- * A pull started before the peer sends, for the tests that split a frame: resolves once your code is
- * waiting for data (the kata process handles the test's messages in order, so a round trip after
- * the pull it has started it), with the pull itself, awaited later. Each piece then comes to your code
- * as a chunk of its own.
+ * A pull started before the peer sends `pieces`, for the tests that split a frame. The first piece goes
+ * out once your code is waiting for data (the kata process handles the test's messages in order, so a
+ * round trip after the pull it has started it); each piece is then a chunk of its own. The pull's
+ * FRAME_MS counts from the last piece: sending pieces one kernel check apart takes time of its own on a
+ * busy machine, and that time is the test's, not your code's.
  */
-async function pullWhileSending(frames: Frames, situation: string): Promise<{ pulling: Promise<IteratorResult<Buffer, undefined>> }> {
-  const pulling = pull(frames, situation)
+async function pullWhileSending(frames: Frames, peer: net.Socket, socket: RemoteSocket, pieces: Buffer[], situation: string): Promise<IteratorResult<Buffer, undefined>> {
+  let sent: (value?: unknown) => void = () => {}
+  const pulling = pull(frames, situation, FRAME_MS, new Promise((resolve) => (sent = resolve)))
   pulling.catch(() => {}) // reported where it is awaited, not as an unhandled rejection while the peer sends
   await kata.roundTripMs()
-  return { pulling } // wrapped: an async function returning a promise would wait for it
+  try {
+    await sendInPieces(peer, socket, pieces)
+  } finally {
+    sent()
+  }
+  return pulling
 }
 
 /** Pulls until the iteration ends or one more than `expected` frames came; returns them, and whether it ended. */
@@ -135,11 +139,10 @@ describe('readFrames(socket)', () => {
   })
 
   test('one frame sent one byte at a time: yields it once, whole', async () => {
-    const { peer, frames } = await framesFromPeer()
+    const { peer, socket, frames } = await framesFromPeer()
     const payload = Buffer.from('byte by byte')
-    const { pulling } = await pullWhileSending(frames, 'when the peer had sent one frame, one byte at a time')
-    await sendInPieces(peer, [...frame(payload)].map((byte) => Buffer.from([byte])))
-    const result = await pulling
+    const pieces = [...frame(payload)].map((byte) => Buffer.from([byte]))
+    const result = await pullWhileSending(frames, peer, socket, pieces, 'when the peer had sent one frame, one byte at a time')
     expect(result.done ? 'the end of the iteration' : previews([result.value])[0], 'what readFrames() yielded for a frame that arrived one byte per read').toBe(
       previews([payload])[0],
     )
@@ -148,12 +151,11 @@ describe('readFrames(socket)', () => {
   })
 
   test('a length header split across reads (2 bytes, then the other 2 with the payload): yields the frame whole', async () => {
-    const { peer, frames } = await framesFromPeer()
+    const { peer, socket, frames } = await framesFromPeer()
     const payload = Buffer.from('after a split header')
     const bytes = frame(payload)
-    const { pulling } = await pullWhileSending(frames, 'when the peer had sent a frame whose 4-byte header came 2 bytes at a time')
-    await sendInPieces(peer, [bytes.subarray(0, 2), bytes.subarray(2)])
-    const result = await pulling
+    const pieces = [bytes.subarray(0, 2), bytes.subarray(2)]
+    const result = await pullWhileSending(frames, peer, socket, pieces, 'when the peer had sent a frame whose 4-byte header came 2 bytes at a time')
     expect(result.done ? 'the end of the iteration' : previews([result.value])[0], 'what readFrames() yielded for a frame whose header was split 2 + 2').toBe(
       previews([payload])[0],
     )
@@ -179,13 +181,12 @@ describe('readFrames(socket)', () => {
   }, BIG_FRAME_TEST_MS)
 
   test("a UTF-8 character split across reads: the payload's bytes are exactly the bytes sent", async () => {
-    const { peer, frames } = await framesFromPeer()
+    const { peer, socket, frames } = await framesFromPeer()
     const payload = Buffer.from('snow☃man')
     const bytes = frame(payload)
     const splitAt = HEADER_BYTES + payload.indexOf('☃') + 1 // after the first of ☃'s three bytes (e2 98 83)
-    const { pulling } = await pullWhileSending(frames, 'when the peer had sent a frame split inside the 3-byte UTF-8 character ☃')
-    await sendInPieces(peer, [bytes.subarray(0, splitAt), bytes.subarray(splitAt)])
-    const result = await pulling
+    const pieces = [bytes.subarray(0, splitAt), bytes.subarray(splitAt)]
+    const result = await pullWhileSending(frames, peer, socket, pieces, 'when the peer had sent a frame split inside the 3-byte UTF-8 character ☃')
     expect(
       result.done ? 'the end of the iteration' : result.value.toString('hex'),
       `the bytes readFrames() yielded (hex) for "snow☃man" split after e2: a Buffer's bytes must come through untouched, never decoded as text chunk by chunk`,

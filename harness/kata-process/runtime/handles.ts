@@ -65,6 +65,10 @@ export function factsOf(object: object): HandleFacts {
       acceptedBy: accepting ? handleIdOf(accepting) : null,
       readableEnded: object.readableEnded,
       writableEnded: object.writableEnded,
+      bytesRead: object.bytesRead,
+      bytesWritten: object.bytesWritten,
+      writableLength: object.writableLength,
+      writableHighWaterMark: object.writableHighWaterMark,
       listeners: listenerCounts(object),
     }
   }
