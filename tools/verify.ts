@@ -2,13 +2,18 @@
  * npm run verify: the project's own tests. Every kata test must mean something: it passes against
  * the reference solutions, fails against the stubs, and each wrong implementation in fixtures/wrong
  * fails its kata with a message that names the mistake. Types and the harness's unit tests too.
+ *
+ * npm run verify -- --kata 08 [--kata 09]: only those katas' checks (types included), for work on a
+ * kata; the harness, learner and grader suites need the whole run.
  */
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { bold, dim, green, red } from '../harness/reporting/colors.ts'
 import { mapWithConcurrency } from '../harness/concurrency.ts'
 import { kataOfTestFile, listKatas, type Kata } from '../harness/katas.ts'
+import { kataFromArgument } from '../learner/kata-arg.ts'
 import { normaliseTestName, parseTestDescriptions, readLesson } from '../harness/reporting/lessons.ts'
 import { describeViolation, HOW_TO_FIX, lintLessonFigures } from '../harness/reporting/lesson-figures.ts'
 import { katasDir, projectRoot, solutionsDir, stubsDir } from '../harness/paths.ts'
@@ -27,11 +32,15 @@ interface StepResult {
   details: string[]
 }
 
-const katas = listKatas(katasDir)
+const { values: args } = parseArgs({ options: { kata: { type: 'string', multiple: true } } })
+const allKatas = listKatas(katasDir)
+const katas = args.kata ? args.kata.map((argument) => kataFromArgument(argument, 'verify')) : allKatas
+/** The steps that are not about some katas: skipped when --kata names some. */
+const WHOLE_PROJECT = 'whole project'
 
-const steps: [string, () => Promise<StepResult>][] = [
+const steps: [string, () => Promise<StepResult>, typeof WHOLE_PROJECT?][] = [
   ['types (tsc, strict)', checkTypes],
-  ['harness unit tests', () => checkProject('harness')],
+  ['harness unit tests', () => checkProject('harness'), WHOLE_PROJECT],
   ['every test passes against solutions/', () => checkSolutions()],
   ['katas/ holds the stubs as shipped (harness/stubs)', checkStubsShipped],
   ['every test fails against the stubs', () => checkStubs()],
@@ -39,19 +48,25 @@ const steps: [string, () => Promise<StepResult>][] = [
   ['every wrong implementation in fixtures/wrong fails its kata, naming the mistake', checkWrongImplementations],
   ['every test is described in its kata\'s lesson (What the tests check), and the lesson\'s "Done when" counts them all', checkLessonsDescribeTests],
   ['every figure a lesson quotes in What the tests check (bounds, timeouts, sizes) is one its tests use', checkLessonFigures],
-  ['the learner\'s commands, driven as a learner would (a terminal, a browser)', () => checkProject('learner')],
+  ['the learner\'s commands, driven as a learner would (a terminal, a browser)', () => checkProject('learner'), WHOLE_PROJECT],
   [
     'the grader, in process and docker isolation: every fixture submission (hostile ones too) graded exactly, in every output format; ' +
       'an attacker beside three classmates costs them nothing; a hanging class never outlives its limits',
     () => checkProject('grader'),
+    WHOLE_PROJECT,
   ],
 ]
 
 async function main(): Promise<void> {
-  console.log(bold(`Verifying socket-katas: ${katas.length} katas`))
+  const only = katas.length < allKatas.length
+  console.log(bold(`Verifying socket-katas: ${only ? katas.map((kata) => kata.folder).join(', ') : `${katas.length} katas`}`))
   await ensureDevDependencies('verify type-checks the grader and tools/, and tests docker isolation and the browser UI')
   let allOk = true
-  for (const [name, check] of steps) {
+  for (const [name, check, scope] of steps) {
+    if (only && scope === WHOLE_PROJECT) {
+      console.log(dim(`- ${name}: not run with --kata`))
+      continue
+    }
     const started = performance.now()
     const result = await check().catch((error: Error) => ({ ok: false, summary: 'could not run', details: [error.stack ?? error.message] }))
     allOk &&= result.ok
@@ -73,7 +88,7 @@ async function checkTypes(): Promise<StepResult> {
 }
 
 async function checkSolutions(user?: User): Promise<StepResult> {
-  const report = await runKataTests({ implementationRoot: solutionsDir, user })
+  const report = await runKataTests({ implementationRoot: solutionsDir, user, katas: katas.map((kata) => kata.folder) })
   const failed = report.tests.filter((test) => test.state === 'failed')
   const skipped = report.tests.filter((test) => test.state === 'skipped')
   const details = [
@@ -86,7 +101,7 @@ async function checkSolutions(user?: User): Promise<StepResult> {
 }
 
 async function checkStubs(user?: User): Promise<StepResult> {
-  const report = await runKataTests({ implementationRoot: stubsDir, user })
+  const report = await runKataTests({ implementationRoot: stubsDir, user, katas: katas.map((kata) => kata.folder) })
   const passed = report.tests.filter((test) => test.state === 'passed')
   // A stub failure that is not the stub's own error means the test failed before calling the learner's code.
   const notTheStub = report.tests.filter((test) => test.state === 'failed' && !test.failureMessages[0]?.includes(NOT_IMPLEMENTED))
@@ -113,9 +128,11 @@ async function checkLessonsDescribeTests(): Promise<StepResult> {
   const { output } = await runCommand(process.execPath, [vitestBin, 'list', '--project', 'katas', '--json'], { env: { ...process.env, NO_COLOR: '1' } })
   const tests = JSON.parse(output.slice(output.indexOf('['))) as { name: string; file: string }[]
   const missing: string[] = []
+  let counted = 0
   for (const kata of katas) {
     const descriptions = parseTestDescriptions(await readLesson(katasDir, kata))
     const kataTests = tests.filter((t) => kataOfTestFile(t.file)?.folder === kata.folder)
+    counted += kataTests.length
     for (const test of kataTests) {
       const title = test.name.split(' > ').at(-1)!
       if (!descriptions.has(normaliseTestName(title))) missing.push(`${kata.folder}/README.md has no "**${title}**" bullet`)
@@ -125,7 +142,7 @@ async function checkLessonsDescribeTests(): Promise<StepResult> {
       missing.push(`${kata.folder}/README.md: its "Done when" line should quote \`✔ ${kata.folder}  all ${kataTests.length} tests pass\`; it has ${promised ? `"${promised}"` : 'none'}`)
     }
   }
-  return { ok: missing.length === 0, summary: `${tests.length - missing.length}/${tests.length} described`, details: missing }
+  return { ok: missing.length === 0, summary: `${counted - missing.length}/${counted} described`, details: missing }
 }
 
 /** What a lesson's opening says the reporter prints once the kata is done ("all 9 tests pass"). */
