@@ -10,7 +10,7 @@ import { bundle, runtimeBundle } from './bundle.ts'
 import { descriptorLimitUnavailable, withNoFreeDescriptor } from './descriptor-limit.ts'
 import { KataCall } from './kata-under-test.ts'
 import { KataProcess, KataProcessError, KataThrew } from './kata-process.ts'
-import { RemoteAsyncIterable, RemoteError, RemoteServer } from './remote.ts'
+import { RemoteAsyncIterable, RemoteError, RemoteServer, type RemoteHandle } from './remote.ts'
 
 const folder = await mkdtemp(join(tmpdir(), 'kata-process-test-'))
 const running: KataProcess[] = []
@@ -211,6 +211,23 @@ test.runIf(descriptorLimitUnavailable() === undefined)('with no descriptor left,
   expect(await withNoFreeDescriptor(kata.pid, undefined, async () => call(kata, 'send'))).toBe('EMFILE bind')
   expect(await call(kata, 'send'), 'the limit is given back afterwards').toBe('sent')
 }, 10_000)
+
+describe('a test double (runtime/test-doubles)', () => {
+  test("is made in the kata process, passed to the learner's function, called there; the test reads its record", async () => {
+    const kata = await kataProcessWith(`
+      export function useTwice(f: (...args: unknown[]) => number): number {
+        return f('a', 1) + f('b')
+      }`)
+    const { value } = await kata.create({ what: 'test-double', name: 'recording-function', options: { returns: 21 } })
+    expect(await call(kata, 'useTwice', value)).toBe(42)
+    expect(await kata.invoke((value as RemoteHandle).id, 'test-double', ['report'])).toEqual({ calls: [['a', 1], ['b']] })
+  })
+
+  test('a name no double has is refused, listing the doubles there are', async () => {
+    const kata = await kataProcessWith('export const nothing = 0')
+    await expect(kata.create({ what: 'test-double', name: 'no-such-double', options: {} })).rejects.toThrow(/no test double named no-such-double \(the doubles: .*recording-function/)
+  })
+})
 
 describe("the learner's code cannot reach the test process", () => {
   test('globalThis, process.getBuiltinModule, createRequire, node:vm and worker ports all reach only the kata process', async () => {

@@ -24,7 +24,7 @@ import { endlessLoopWatch } from './endless-loop.ts'
 import { whyStillPending } from './kata-errors.ts'
 import { KataProcess, KataProcessError, type CallSettlement } from './kata-process.ts'
 import type { Observed } from './protocol.ts'
-import type { RemoteAsyncIterable, RemoteServer, RemoteSocket, RemoteUdpSocket } from './remote.ts'
+import type { RemoteAsyncIterable, RemoteHandle, RemoteServer, RemoteSocket, RemoteUdpSocket } from './remote.ts'
 import { nextKataIdentity, type Identity } from './identities.ts'
 import { strykerEnvironment, strykerState } from './stryker-bridge.ts'
 
@@ -237,6 +237,20 @@ export class KataUnderTest<M> {
     return { socket: value as RemoteSocket, connectMs: Number(extra?.connectMs) }
   }
 
+  /**
+   * A test double in the kata process (runtime/test-doubles/): `handle` is what to pass to the learner's
+   * function (a callback, an iterable), `control()` steers it and reads its record.
+   */
+  async testDouble(name: string, options: Record<string, unknown> = {}): Promise<TestDoubleHandle> {
+    const process = await this.process()
+    const { value } = await process.create({ what: 'test-double', name, options })
+    const handle = value as RemoteHandle
+    return {
+      handle,
+      control: (command, ...args) => process.invoke(handle.id, 'test-double', [command, ...args]),
+    }
+  }
+
   /** The kernel's rows for the sockets the kata process holds now (none when it is not running). */
   async sockets(protocol: Protocol | 'any', which?: (socket: KernelSocket) => boolean): Promise<KernelSocket[]> {
     const process = await this.current?.catch(() => undefined)
@@ -291,4 +305,10 @@ export class KataUnderTest<M> {
     this.current = undefined
     await process?.kill()
   }
+}
+
+/** A test double made in the kata process: pass `handle` to the learner's code; `control('report')` says what it saw. */
+export interface TestDoubleHandle {
+  handle: RemoteHandle
+  control(command: string, ...args: unknown[]): Promise<unknown>
 }

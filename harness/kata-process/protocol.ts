@@ -178,6 +178,8 @@ export interface Leftover {
 export type CreateRequest =
   | { what: 'tcp-server'; host: string; backlog?: number }
   | { what: 'tcp-connection'; host: string; port: number }
+  /** A callback or an iterable for the learner's code (runtime/test-doubles). */
+  | { what: 'test-double'; name: string; options: Record<string, unknown> }
 
 export type ToKata =
   | { type: 'load'; id: number; file: string; code: string }

@@ -7,6 +7,7 @@ import net from 'node:net'
 import { inspect } from 'node:util'
 import type { Endpoint, HandleFacts, ListenerCounts } from '../protocol.ts'
 import { isAsyncIterable } from './iteration.ts'
+import { disposeTestDouble } from './test-doubles/index.ts'
 
 const byId = new Map<number, object>()
 const idOf = new WeakMap<object, number>()
@@ -114,6 +115,7 @@ export function forceClose(object: object): void {
     if (object instanceof net.Server) object.close()
     else if (object instanceof net.Socket) object.destroy()
     else if (object instanceof dgram.Socket) object.close()
+    else disposeTestDouble(object)
   } catch {
     // already closed
   }

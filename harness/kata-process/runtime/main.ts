@@ -11,6 +11,7 @@ import { dirname } from 'node:path'
 import type { CreateRequest, Encoded, FromKata, StrykerState, ToKata } from '../protocol.ts'
 import { factsOf, objectById, own, releaseOwned } from './handles.ts'
 import { invoke } from './operations.ts'
+import { makeTestDouble } from './test-doubles/index.ts'
 import { callRunningNow, observing, watchNodeApis } from './observe.ts'
 import { strykerCoverage, strykerTestStart } from './stryker.ts'
 import { Tracker } from './tracker.ts'
@@ -115,8 +116,12 @@ function call(id: number, name: string, encodedArgs: Encoded[]): void {
   )
 }
 
-/** The objects a contract takes, made by the test (and so the test's): a listening server, a connected client. */
+/** The objects a contract takes, made by the test (and so the test's): a listening server, a connected client, a test double. */
 async function create(request: CreateRequest): Promise<{ value: Encoded; extra?: Record<string, unknown> }> {
+  if (request.what === 'test-double') {
+    const double = makeTestDouble(request.name, request.options)
+    return { value: { k: 'handle', id: own(double), facts: factsOf(double) } }
+  }
   if (request.what === 'tcp-server') {
     const server = net.createServer()
     own(server)

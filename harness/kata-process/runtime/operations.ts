@@ -3,6 +3,7 @@ import dgram from 'node:dgram'
 import net from 'node:net'
 import { factsOf, forceClose } from './handles.ts'
 import { pullNext, stopIterating } from './iteration.ts'
+import { controlTestDouble } from './test-doubles/index.ts'
 
 type Operation = (object: object, args: unknown[]) => unknown
 
@@ -16,6 +17,7 @@ const OPERATIONS: Record<string, Operation> = {
   'fail-accept': (object) => failAccept(serverOf(object)),
   'iterator-next': (object) => pullNext(object),
   'iterator-return': (object) => stopIterating(object),
+  'test-double': (object, [command, ...args]) => controlTestDouble(object, command as string, args),
 }
 
 export async function invoke(object: object, op: string, args: unknown[]): Promise<unknown> {
