@@ -9,6 +9,7 @@ import { copyOfProject, type ProjectCopy } from './test-support/project-copy.ts'
 import { Terminal } from './test-support/terminal.ts'
 
 const run = promisify(exec)
+const KATA_COUNT = listKatas(testsRoot()).length
 let copy: ProjectCopy
 
 afterEach(() => copy?.remove())
@@ -182,7 +183,7 @@ describe('npm run watch', () => {
     await copy.put('solutions/01-bind/bind.ts', 'katas/01-bind/bind.ts')
     const terminal = Terminal.open('npm run --silent watch', copy.root)
     await terminal.waitFor('socket-katas · 02-port-zero · watching katas/02-port-zero/port-zero.ts', 60_000)
-    await terminal.waitFor('1 of 7 katas done')
+    await terminal.waitFor(`1 of ${KATA_COUNT} katas done`)
 
     let mark = terminal.text.length
     terminal.press('h')
@@ -197,7 +198,7 @@ describe('npm run watch', () => {
     await copy.put('solutions/02-port-zero/port-zero.ts', 'katas/02-port-zero/port-zero.ts')
     await terminal.waitFor('✔ 02-port-zero passes. On to 03-backlog.', 15_000, mark)
     await terminal.waitFor('socket-katas · 03-backlog', 5000, mark)
-    await terminal.waitFor('2 of 7 katas done', 5000, mark)
+    await terminal.waitFor(`2 of ${KATA_COUNT} katas done`, 5000, mark)
 
     mark = terminal.text.length
     terminal.press('l')
