@@ -3,10 +3,12 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest'
+import { listKatas } from '../harness/katas.ts'
 import { katasDir, projectRoot } from '../harness/paths.ts'
 import { expectOutputsToMatch } from './e2e-expectations.ts'
 import { writeFixtureSubmissions, writeSolutionCopies } from './fixture-submissions.ts'
 import { gradeAll, type GradeOptions } from './grade.ts'
+import { DEFAULT_KATA_POINTS, readPointsManifest, sumPoints } from './manifest.ts'
 import { mergeRuns } from './merge.ts'
 import { ProcessRunner } from './process-runner.ts'
 
@@ -78,12 +80,18 @@ test('a grader killed midway leaves valid outputs for everyone it graded so far'
   const csv = await readFile(join(out, 'grades.csv'), 'utf8')
   expect(csv.trim().split('\r\n').map((row) => row.split(',').slice(0, 1).concat(row.split(',').slice(-2, -1)))).toEqual([
     ['submission', 'total'],
-    ['student-001', '60'],
-    ['student-002', '60'],
+    ['student-001', String(await fullMarks())],
+    ['student-002', String(await fullMarks())],
   ])
   const run = JSON.parse(await readFile(join(out, 'grading-run.json'), 'utf8')) as { submissions: string[] }
   expect(run.submissions).toEqual(['student-001', 'student-002'])
 })
+
+/** What a submission that passes every kata scores (katas/grading.json, and the default for a kata it leaves out). */
+async function fullMarks(): Promise<number> {
+  const points = await readPointsManifest(katasDir)
+  return sumPoints(listKatas(katasDir).map((kata) => points.get(kata.folder) ?? DEFAULT_KATA_POINTS))
+}
 
 /** Every file of an output folder, with the measured times (which differ run to run) blanked. */
 async function filesOf(dir: string): Promise<Record<string, string>> {
