@@ -113,9 +113,10 @@ async function clientOf(localAddress: string, echo: Endpoint): Promise<Client> {
     replies,
     errors,
     send: (payload) =>
-      within(ANSWER_MS, "a datagram of the test's client was never sent", sendOn(socket, payload)).catch((error: NodeJS.ErrnoException) => {
-        if (isHarnessError(error) || !error.code) throw error
-        errors.push(error.code)
+      within(ANSWER_MS, "a datagram of the test's client was never sent", sendOn(socket, payload)).catch((error: unknown) => {
+        const { code } = error as NodeJS.ErrnoException
+        if (isHarnessError(error) || !code) throw error
+        errors.push(code)
       }),
   }
 }
@@ -277,8 +278,8 @@ describe('startUdpEcho(host)', { timeout: TEST_MS }, () => {
     expect(
       rows,
       `the UDP sockets your kata process holds, as the kernel shows them (/proc/net/udp), after echoing two clients: ${listed(rows)}. ` +
-        `It should hold the echo's one socket, bound to 127.0.0.1 port ${echo.port}, UNCONN: not connected (ESTAB, with a peer), ` +
-        'since a connected UDP socket takes datagrams from that one peer only',
+        `It should hold the echo's one socket, bound to 127.0.0.1 port ${echo.port} and UNCONN, not ESTAB: a UDP socket connected ` +
+        'to a peer takes datagrams from that one peer only',
     ).toEqual([`UNCONN ${endpoint('127.0.0.1', echo.port)}`])
     expect(b.replies.map(String), `what the second client, on ${b.name}, got back`).toEqual(['from B'])
   })
