@@ -49,15 +49,25 @@ interface Endpoint {
   port: number
 }
 
+/** The echo under test: where it listens, and what a busy machine adds to each wait on it (see BUSY_FACTOR). */
+interface Echo extends Endpoint {
+  slackMs: number
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The echo: startUdpEcho() in the kata process, and clients of the test's sending to it.
 // ---------------------------------------------------------------------------------------------------
 
-/** startUdpEcho(host), bounded: where the echo listens (the host asked for, the port its socket is bound to). */
-async function startEcho(host: string): Promise<Endpoint> {
+/**
+ * startUdpEcho(host), bounded: where the echo listens (the host asked for, the port its socket is
+ * bound to). The busy machine's allowance is measured once, here, before any of your code runs: a
+ * round trip later in the test would start a fresh kata process if yours had crashed, and hide why.
+ */
+async function startEcho(host: string): Promise<Echo> {
+  const slackMs = Math.ceil(BUSY_FACTOR * (await kata.roundTripMs()))
   let socket: unknown
   try {
-    socket = await within(ANSWER_MS, `startUdpEcho('${host}') never settled (binding a UDP socket waits for no one)`, startUdpEcho(host))
+    socket = await within(ANSWER_MS + slackMs, `startUdpEcho('${host}') never settled (binding a UDP socket waits for no one)`, startUdpEcho(host))
   } catch (error) {
     if (isHarnessError(error) || !(error as NodeJS.ErrnoException).code) throw error
     const { code, message } = error as NodeJS.ErrnoException
@@ -70,7 +80,7 @@ async function startEcho(host: string): Promise<Endpoint> {
   expect(socket, 'startUdpEcho() should resolve with the dgram.Socket it bound').toBeInstanceOf(RemoteUdpSocket)
   const { address } = (socket as RemoteUdpSocket).facts
   expect(address, "the socket startUdpEcho() resolved with was not bound yet: resolve once it is (bind()'s callback, or 'listening')").not.toBeNull()
-  return { address: host, port: address!.port }
+  return { address: host, port: address!.port, slackMs }
 }
 
 /** A client of the test's: a UDP socket bound to `localAddress` and connect()ed to the echo, recording what it gets. */
@@ -141,26 +151,27 @@ async function eventually(ms: number, condition: () => boolean): Promise<boolean
 }
 
 /** The client sends `payload` and waits for as many replies as it has sent; fails, saying where replies went, if none comes. */
-async function exchange(client: Client, echo: Endpoint, payload: string | Uint8Array): Promise<Buffer> {
+async function exchange(client: Client, echo: Echo, payload: string | Uint8Array): Promise<Buffer> {
   const before = client.replies.length
   await client.send(payload)
-  if (await eventually(REPLY_MS, () => client.replies.length > before)) return client.replies[before]!
+  if (await eventually(REPLY_MS + echo.slackMs, () => client.replies.length > before)) return client.replies[before]!
   throw new Error(`${noReply(client, echo)}. ${await whatAnUnconnectedSocketGets(client.address, echo)}`)
 }
 
-function noReply(client: Client, echo: Endpoint): string {
+function noReply(client: Client, echo: Echo): string {
   const errors = client.errors.length > 0 ? ` (its socket reported ${client.errors.join(', ')})` : ''
-  return `the test's client on ${client.name}, connect()ed to the echo at ${endpoint(echo.address, echo.port)}, got no reply within ${formatDuration(REPLY_MS)}${errors}`
+  const waited = formatDuration(REPLY_MS + echo.slackMs)
+  return `the test's client on ${client.name}, connect()ed to the echo at ${endpoint(echo.address, echo.port)}, got no reply within ${waited}${errors}`
 }
 
 /** For a failure message: what a socket of the test's that is not connected, and so takes datagrams from anyone, gets back from the echo. */
-async function whatAnUnconnectedSocketGets(localAddress: string, echo: Endpoint): Promise<string> {
+async function whatAnUnconnectedSocketGets(localAddress: string, echo: Echo): Promise<string> {
   const probe = await bound(udpSocketFor(localAddress), localAddress)
   probe.on('error', () => {})
   const reply = new Promise<dgram.RemoteInfo>((resolve) => probe.once('message', (_, from) => resolve(from)))
   await sendOn(probe, 'where do replies come from?', echo)
-  const from = await within(PROBE_MS, 'no reply', reply).catch(() => undefined)
-  if (!from) return `A socket of the test's that is not connected, and so takes datagrams from anyone, got no reply either within ${formatDuration(PROBE_MS)}`
+  const from = await within(PROBE_MS + echo.slackMs, 'no reply', reply).catch(() => undefined)
+  if (!from) return `A socket of the test's that is not connected, and so takes datagrams from anyone, got no reply either within ${formatDuration(PROBE_MS + echo.slackMs)}`
   if (from.port === echo.port) return `A socket of the test's that is not connected got its reply, from ${endpoint(from.address, from.port)}`
   return (
     `A socket of the test's that is not connected got the reply, but from ${endpoint(from.address, from.port)}, not from the echo's own port ` +
@@ -207,7 +218,7 @@ describe('startUdpEcho(host)', { timeout: TEST_MS }, () => {
     // Where a reply goes that keeps the port and drops the address: send() with no address sends to 127.0.0.1.
     const misdirected = await catcherOn('127.0.0.1', client.port)
     await client.send('from 127.0.0.2')
-    if (!(await eventually(REPLY_MS, () => client.replies.length > 0))) {
+    if (!(await eventually(REPLY_MS + echo.slackMs, () => client.replies.length > 0))) {
       const where =
         misdirected && misdirected.length > 0
           ? `The reply went to ${endpoint('127.0.0.1', client.port)}: the right port on the wrong address. Reply to the address the datagram ` +
@@ -226,7 +237,7 @@ describe('startUdpEcho(host)', { timeout: TEST_MS }, () => {
     await b.send('b1')
     await a.send('a2')
     await b.send('b2')
-    await eventually(REPLY_MS, () => a.replies.length >= 2 && b.replies.length >= 2)
+    await eventually(REPLY_MS + echo.slackMs, () => a.replies.length >= 2 && b.replies.length >= 2)
     const refused = [a, b].filter((client) => client.errors.includes('ECONNREFUSED')).map((client) => client.name)
     const why =
       refused.length > 0
@@ -273,7 +284,7 @@ describe('startUdpEcho(host)', { timeout: TEST_MS }, () => {
     const b = await clientOf('127.0.0.1', echo)
     await exchange(a, echo, 'from A')
     await b.send('from B')
-    await eventually(REPLY_MS, () => b.replies.length > 0)
+    await eventually(REPLY_MS + echo.slackMs, () => b.replies.length > 0)
     const rows = (await kata.sockets('udp')).map(describeRow)
     expect(
       rows,
@@ -300,14 +311,17 @@ interface Requested {
   openWhenSettled: string[]
 }
 
-/** udpRequest(), bounded by `boundMs`; a rejection fails the test: network trouble is reported in the result, never thrown. */
+/**
+ * udpRequest(), bounded by `boundMs` (and the busy machine's allowance); a rejection fails the test:
+ * network trouble is reported in the result, never thrown.
+ */
 async function request(host: string, port: number, payload: Uint8Array, timeoutMs: number, boundMs: number, whatDidNotHappen: string): Promise<Requested> {
   const busyBefore = await kata.roundTripMs()
   const started = performance.now()
   const call = udpRequest(host, port, payload, timeoutMs)
   let result: Reply
   try {
-    result = await within(boundMs, whatDidNotHappen, call)
+    result = await within(boundMs + Math.ceil(BUSY_FACTOR * busyBefore), whatDidNotHappen, call)
   } catch (error) {
     if (isHarnessError(error) || !(error as NodeJS.ErrnoException).code) throw error
     const { code, message } = error as NodeJS.ErrnoException
