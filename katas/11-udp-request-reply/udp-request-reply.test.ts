@@ -34,9 +34,10 @@ const LATE_MS = 100
 /** The timeoutMs of a request that gets its reply: its timer must still be pending when the test ends, unless it was cleared. */
 const ANSWERED_TIMEOUT_MS = 5000
 /**
- * On a busy machine every answer comes later, the learner's code no slower for it: each bound on
- * how soon a result comes grows by this many times the slowest round trip to the kata process
- * measured around the call (well under a millisecond idle; tens of ms with both cores busy).
+ * On a busy machine every answer comes later, the learner's code no slower for it: every wait on it
+ * grows by this many times the slowest of three round trips to the kata process, measured before the
+ * call (and after it too, for the checks on how soon a result came): well under a millisecond idle,
+ * tens of ms with both cores busy, hundreds at a load average of 17.
  */
 const BUSY_FACTOR = 4
 /** The largest UDP payload in one IPv4 datagram: 65535 - 20 (IP header) - 8 (UDP header). */
