@@ -7,7 +7,7 @@ import { RemoteUdpSocket } from '#harness/kata-process/remote.ts'
 import { procNetUnavailable, type KernelSocket } from '#harness/kernel/proc-net.ts'
 import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
 import { isHarnessError } from '#harness/lifecycle/harness-error.ts'
-import { requireAddress, requireKernelSocketTable, requireUdpDatagramsOf } from '#harness/lifecycle/requirements.ts'
+import { requireAddress, requireForeignAddress, requireKernelSocketTable, requireUdpDatagramsOf } from '#harness/lifecycle/requirements.ts'
 import { DeadlineError, formatDuration, nextEvent, until, within } from '#harness/lifecycle/within.ts'
 import { endpoint } from '#harness/sockets/addresses.ts'
 import { freeUdpPort } from '#harness/sockets/ports.ts'
@@ -295,6 +295,31 @@ describe('startUdpEcho(host)', { timeout: TEST_MS }, () => {
     ).toEqual([`UNCONN ${endpoint('127.0.0.1', echo.port)}`])
     expect(b.replies.map(String), `what the second client, on ${b.name}, got back`).toEqual(['from B'])
   })
+
+  test('an address this machine does not have: rejects with EADDRNOTAVAIL, its socket closed', async (context) => {
+    const foreign = requireForeignAddress(context)
+    const slackMs = Math.ceil(BUSY_FACTOR * (await kata.roundTripMs()))
+    const call = startUdpEcho(foreign)
+    const outcome = await within(
+      ANSWER_MS + slackMs,
+      `startUdpEcho('${foreign}') never settled: binding to an address this machine does not have fails at once, with an 'error' event`,
+      call.then(
+        () => 'resolved',
+        (error: unknown) => {
+          if (isHarnessError(error)) throw error
+          return `rejected with ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+        },
+      ),
+    )
+    expect(outcome, `startUdpEcho('${foreign}'): ${foreign} is not an address of this machine, so bind() fails; reject with that error (listen for 'error' until bind()'s callback)`).toBe(
+      'rejected with EADDRNOTAVAIL',
+    )
+    const { observed } = await call.settlement
+    expect(
+      observed.openAtSettle,
+      `sockets still open when startUdpEcho('${foreign}') rejected: ${listed(observed.openAtSettle)}. A socket whose bind failed is still a socket: close it before rejecting`,
+    ).toEqual([])
+  })
 })
 
 // ---------------------------------------------------------------------------------------------------
@@ -394,6 +419,30 @@ async function responder(host: string, answer: (request: Buffer) => Buffer, befo
     })().catch((error: Error) => errors.push(error.message))
   })
   return { address: host, port: socket.address().port, requests, errors }
+}
+
+/** The limited broadcast address: connect() to it fails unless the socket has SO_BROADCAST. */
+const BROADCAST = '255.255.255.255'
+/** The discard port: where a datagram to BROADCAST would have gone, had connect() let it. */
+const DISCARD_PORT = 9
+
+/** The error code connect() gives a UDP socket of the test's for `address` here (EACCES, or ENETUNREACH with no route). */
+async function connectErrorOf(address: string): Promise<string> {
+  const socket = dgram.createSocket('udp4')
+  try {
+    const error = await within(
+      ANSWER_MS,
+      `connect() of a UDP socket of the test's to ${address} never called back`,
+      new Promise<Error | undefined>((resolve) => {
+        socket.once('error', resolve).once('connect', () => resolve(undefined))
+        socket.connect(DISCARD_PORT, address) // with no callback, a failed connect() is an 'error' event
+      }),
+    )
+    if (!error) throw new Error(`connect() to ${address} succeeded here, so this test has no failing connect() to offer`)
+    return (error as NodeJS.ErrnoException).code ?? error.message
+  } finally {
+    socket.close()
+  }
 }
 
 const answerWith = (prefix: string) => (request: Buffer) => Buffer.concat([Buffer.from(prefix), request])
@@ -507,6 +556,24 @@ describe('udpRequest(host, port, payload, timeoutMs)', { timeout: TEST_MS }, () 
     )
     expect(shown(result), `a request of ${LARGEST_IPV4_PAYLOAD + 1} bytes to 127.0.0.1`).toEqual({ ok: false, code: 'EMSGSIZE' })
     expectClosed(openWhenSettled, 'with EMSGSIZE')
+  })
+
+  test("a connect() that fails is a result too: the broadcast address without SO_BROADCAST resolves with { ok: false, code }, the code connect() gave", async () => {
+    const expected = await connectErrorOf(BROADCAST)
+    const { result, openWhenSettled } = await request(
+      BROADCAST,
+      DISCARD_PORT,
+      Buffer.from('to everyone?'),
+      ANSWERED_TIMEOUT_MS,
+      ANSWER_MS,
+      `udpRequest('${BROADCAST}', ...) did not settle: connect() to it fails at once (its callback gets the error), and that is the result`,
+    )
+    expect(
+      shown(result),
+      `a request to ${BROADCAST}: connect() there fails with ${expected} here (EACCES: a socket needs SO_BROADCAST to talk to a broadcast address; ` +
+        "ENETUNREACH where there is no route at all), and connect()'s callback is where Node reports it",
+    ).toEqual({ ok: false, code: expected })
+    expectClosed(openWhenSettled, `with ${expected}`)
   })
 
   test('works over IPv6 as well: a reply, and a refusal, on ::1', async (context) => {
