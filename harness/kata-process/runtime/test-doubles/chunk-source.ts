@@ -40,8 +40,12 @@ export interface ChunkSourceReport {
   returned: boolean
   /** Whether the pull at holdAt is waiting for control('release') now. */
   holding: boolean
-  /** The watched socket's writableLength at each pull, in order (null before control('watch', socket)). */
-  samples: (number | null)[]
+  /**
+   * The watched socket's writableLength sampled at each pull (from control('watch', socket) on), summed up,
+   * since a report crosses the channel as plain JSON with at most 100 items an array: the most it held,
+   * and the first pull (1 for the first) made while it held writableHighWaterMark bytes or more.
+   */
+  atPulls: { samples: number; most: number; firstAtMark: { pull: number; writableLength: number } | null }
   /** The watched socket's writableHighWaterMark, once one is watched. */
   writableHighWaterMark: number | null
   /** Of the bytes handed out, in order. */
@@ -76,7 +80,7 @@ const chunkSource: TestDoubleFactory = (raw): TestDouble => {
     ranOut: false,
     returned: false,
     holding: false,
-    samples: [],
+    atPulls: { samples: 0, most: 0, firstAtMark: null },
     writableHighWaterMark: null,
     sha256: '',
   }
@@ -95,7 +99,12 @@ const chunkSource: TestDoubleFactory = (raw): TestDouble => {
   }
   const pull = (): void => {
     report.pulls++
-    report.samples.push(watched ? watched.writableLength : null)
+    if (!watched) return
+    const { writableLength, writableHighWaterMark } = watched
+    const { atPulls } = report
+    atPulls.samples++
+    atPulls.most = Math.max(atPulls.most, writableLength)
+    if (writableLength >= writableHighWaterMark) atPulls.firstAtMark ??= { pull: report.pulls, writableLength }
   }
   const close = (): IteratorResult<Uint8Array> => {
     report.returned = true
@@ -149,7 +158,7 @@ const chunkSource: TestDoubleFactory = (raw): TestDouble => {
         release()
         return undefined
       }
-      if (command === 'report') return { ...report, samples: [...report.samples], sha256: hash.copy().digest('hex') }
+      if (command === 'report') return { ...report, atPulls: structuredClone(report.atPulls), sha256: hash.copy().digest('hex') }
       throw new Error(`chunk-source has no command ${command} (watch, release, report)`)
     },
     dispose: () => release?.(),
