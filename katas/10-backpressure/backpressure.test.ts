@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { describe, expect, test } from 'vitest'
 import { kataUnderTest, type KataCall } from '#harness/kata-process/kata-under-test.ts'
 import type { RemoteSocket } from '#harness/kata-process/remote.ts'
-import { seededBytes, type ChunkSourceOptions, type ChunkSourceReport } from '#harness/kata-process/runtime/test-doubles/chunk-source.ts'
+import { seededBytes, VIEW_MARGIN, type ChunkSourceOptions, type ChunkSourceReport } from '#harness/kata-process/runtime/test-doubles/chunk-source.ts'
 import { procNetUnavailable, socketsOfThisProcess } from '#harness/kernel/proc-net.ts'
 import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
 import { isHarnessError } from '#harness/lifecycle/harness-error.ts'
@@ -225,15 +225,21 @@ async function readingOf(link: Link, source: Source): Promise<Reading> {
  */
 async function stalled(link: Link, source: Source, writing: Writing, situation: string): Promise<Reading> {
   let previous: Reading | undefined
-  let steady = false
-  await until(FILL_MS, `with the peer reading nothing, ${situation}, your code kept taking chunks or writing (or the kernel's queues kept changing)`, async () => {
-    await kata.roundTripMs()
-    stillRunning(writing, `while the peer read nothing, ${situation}`)
-    const now = await readingOf(link, source)
-    steady = previous !== undefined && now.pulls > 0 && isDeepStrictEqual(now, previous)
-    previous = now
-    return steady
-  }, STEADY_GAP_MS)
+  let readings = 0
+  try {
+    await until(FILL_MS, `with the peer reading nothing, ${situation}, your code kept taking chunks or writing (or the kernel's queues kept changing)`, async () => {
+      await kata.roundTripMs()
+      stillRunning(writing, `while the peer read nothing, ${situation}`)
+      const now = await readingOf(link, source)
+      readings++
+      const steady = previous !== undefined && now.pulls > 0 && isDeepStrictEqual(now, previous)
+      previous = now
+      return steady
+    }, STEADY_GAP_MS)
+  } catch (error) {
+    if (!(error instanceof DeadlineError)) throw error
+    throw new DeadlineError(`${error.message}; the last of ${readings} readings: ${JSON.stringify(previous)}`)
+  }
   return previous!
 }
 
@@ -292,10 +298,11 @@ describe('writeAll(socket, chunks)', () => {
 
   test("Uint8Array views into larger buffers: sends the views' bytes and counts their byteLength", async () => {
     const link = await connection()
-    const source = await chunkSource(link.socket, { count: 8, size: 1000, seed: 4, views: true })
+    const size = 1000
+    const source = await chunkSource(link.socket, { count: 8, size, seed: 4, views: true })
     const reading = startReading(link.peer)
     const total = await resolves(await begun(writeAll(link.socket, source.chunks)), SETTLE_MS, 'Given 8 chunks of 1000 bytes, each a Uint8Array view into a larger buffer', link, reading)
-    expect(total, 'what writeAll() resolved with for 8 views of 1000 bytes each (their byteLength), each in a buffer of 1032 bytes').toBe(8000)
+    expect(total, `what writeAll() resolved with for 8 views of ${size} bytes each (their byteLength), each in a buffer of ${size + 2 * VIEW_MARGIN} bytes`).toBe(8000)
     const got = await endAndReceive(link, reading, SETTLE_MS)
     expect(describeReceived(got), "what the peer received: each view's own bytes, not the buffer behind it").toBe(describeReceived(expectedFrom(source.options)))
   }, SETTLE_TEST_MS)
