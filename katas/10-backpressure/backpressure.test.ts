@@ -209,19 +209,21 @@ interface Reading {
   receiveQueue?: number
 }
 
-async function readingOf(link: Link, source: Source): Promise<Reading> {
+/** A reading; undefined when a row the kernel's table should have was not in it (the table changes as it is read, and can skip a row). */
+async function readingOf(link: Link, source: Source): Promise<Reading | undefined> {
   const { pulls } = await source.report()
   const { writableLength } = await link.socket.refresh()
   if (procNetUnavailable()) return { pulls, writableLength }
   const [mine] = await kata.sockets('tcp', (row) => row.localPort === link.localPort && row.remotePort === link.peerPort)
   const [theirs] = socketsOfThisProcess('tcp', (row) => row.localPort === link.peerPort && row.remotePort === link.localPort)
-  return { pulls, writableLength, sendQueue: mine?.sendQueue ?? 0, receiveQueue: theirs?.receiveQueue ?? 0 }
+  if (!mine || !theirs) return undefined
+  return { pulls, writableLength, sendQueue: mine.sendQueue, receiveQueue: theirs.receiveQueue }
 }
 
 /**
  * Waits, the peer reading nothing, until nothing moves any more: the same pulls, Node's buffer and the
- * kernel's queues in two readings STEADY_GAP_MS apart, with the kata process answering between them
- * (so it had its turns to write, had it anything to write). Returns that last reading.
+ * kernel's queues in two readings in a row, STEADY_GAP_MS apart, with the kata process answering
+ * before each (so it had its turns to write, had it anything to write). Returns that last reading.
  */
 async function stalled(link: Link, source: Source, writing: Writing, situation: string): Promise<Reading> {
   let previous: Reading | undefined
@@ -231,6 +233,7 @@ async function stalled(link: Link, source: Source, writing: Writing, situation: 
       await kata.roundTripMs()
       stillRunning(writing, `while the peer read nothing, ${situation}`)
       const now = await readingOf(link, source)
+      if (!now) return false // read again
       readings++
       const steady = previous !== undefined && now.pulls > 0 && isDeepStrictEqual(now, previous)
       previous = now
@@ -238,7 +241,8 @@ async function stalled(link: Link, source: Source, writing: Writing, situation: 
     }, STEADY_GAP_MS)
   } catch (error) {
     if (!(error instanceof DeadlineError)) throw error
-    throw new DeadlineError(`${error.message}; the last of ${readings} readings: ${JSON.stringify(previous)}`)
+    const last = previous ? `the last of ${readings} readings: ${JSON.stringify(previous)}` : "the kernel's table never showed both ends of the connection"
+    throw new DeadlineError(`${error.message}; ${last}`)
   }
   return previous!
 }
