@@ -71,7 +71,8 @@ const chunkSource: TestDoubleFactory = (raw): TestDouble => {
   const next = seededBytes(options.seed)
   const hash = createHash('sha256')
   let watched: net.Socket | undefined
-  let release: (() => void) | undefined
+  /** Settles the held pull: with the next chunk (control('release')), or done (the test is over). */
+  let release: ((result: () => IteratorResult<Uint8Array>) => void) | undefined
   const report: ChunkSourceReport = {
     opened: false,
     pulls: 0,
@@ -122,10 +123,10 @@ const chunkSource: TestDoubleFactory = (raw): TestDouble => {
           if (report.pulls - 1 !== options.holdAt) return Promise.resolve(take())
           report.holding = true
           return new Promise((resolve) => {
-            release = () => {
+            release = (result) => {
               report.holding = false
               release = undefined
-              resolve(take())
+              resolve(result())
             }
           })
         },
@@ -155,13 +156,13 @@ const chunkSource: TestDoubleFactory = (raw): TestDouble => {
       }
       if (command === 'release') {
         if (!release) throw new Error('chunk-source holds no pull to release')
-        release()
+        release(take)
         return undefined
       }
       if (command === 'report') return { ...report, atPulls: structuredClone(report.atPulls), sha256: hash.copy().digest('hex') }
       throw new Error(`chunk-source has no command ${command} (watch, release, report)`)
     },
-    dispose: () => release?.(),
+    dispose: () => release?.(done),
   }
 }
 
