@@ -7,6 +7,7 @@
  *
  * To add one: a factory in a module of this folder, listed in FACTORIES under a name.
  */
+import { chunkSourceDoubles } from './chunk-source.ts'
 import { exampleDoubles } from './example.ts'
 
 export interface TestDouble {
@@ -22,6 +23,7 @@ export type TestDoubleFactory = (options: Record<string, unknown>) => TestDouble
 
 const FACTORIES: Record<string, TestDoubleFactory> = {
   ...exampleDoubles,
+  ...chunkSourceDoubles,
 }
 
 const doubles = new WeakMap<object, TestDouble>()
