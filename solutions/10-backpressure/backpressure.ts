@@ -30,8 +30,8 @@ export async function writeAll(socket: net.Socket, chunks: AsyncIterable<Uint8Ar
   try {
     let total = 0
     // for await takes sync iterables too, and closes the iterator (return()) when the loop throws.
+    // A socket that died while we waited for a chunk takes nothing: its write() returns false, and accepted() throws.
     for await (const chunk of chunks) {
-      if (socket.destroyed) await accepted() // it failed while we waited for this chunk
       total += chunk.byteLength
       if (!socket.write(chunk)) await accepted()
     }
