@@ -230,10 +230,13 @@ export class KataUnderTest<M> {
     return (await process.create({ what: 'tcp-server', host, ...options })).value as RemoteServer
   }
 
-  /** A client of the test's in the kata process, connected to host:port, and how long its handshake took there. */
-  async connect(host: string, port: number): Promise<{ socket: RemoteSocket; connectMs: number }> {
+  /**
+   * A client of the test's in the kata process, connected to host:port, and how long its handshake took
+   * there. With `allowHalfOpen`, Node leaves it open for writing after the peer's FIN (kata 09's EPIPE).
+   */
+  async connect(host: string, port: number, options: { allowHalfOpen?: boolean } = {}): Promise<{ socket: RemoteSocket; connectMs: number }> {
     const process = await this.process()
-    const { value, extra } = await process.create({ what: 'tcp-connection', host, port })
+    const { value, extra } = await process.create({ what: 'tcp-connection', host, port, ...options })
     return { socket: value as RemoteSocket, connectMs: Number(extra?.connectMs) }
   }
 

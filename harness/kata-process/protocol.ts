@@ -177,7 +177,8 @@ export interface Leftover {
 
 export type CreateRequest =
   | { what: 'tcp-server'; host: string; backlog?: number }
-  | { what: 'tcp-connection'; host: string; port: number }
+  /** allowHalfOpen: Node leaves the socket writable after the peer's FIN (net.connect's option; off by default). */
+  | { what: 'tcp-connection'; host: string; port: number; allowHalfOpen?: boolean }
   /** A callback or an iterable for the learner's code (runtime/test-doubles). */
   | { what: 'test-double'; name: string; options: Record<string, unknown> }
 

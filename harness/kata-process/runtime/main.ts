@@ -135,7 +135,7 @@ async function create(request: CreateRequest): Promise<{ value: Encoded; extra?:
     return { value: { k: 'handle', id: own(server), facts: factsOf(server) } }
   }
   const started = performance.now()
-  const socket = net.connect({ host: request.host, port: request.port })
+  const socket = net.connect({ host: request.host, port: request.port, allowHalfOpen: request.allowHalfOpen })
   own(socket)
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject)

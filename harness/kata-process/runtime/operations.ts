@@ -11,6 +11,7 @@ const OPERATIONS: Record<string, Operation> = {
   facts: (object) => factsOf(object),
   close: (object) => forceClose(object),
   write: (object, [bytes]) => writeAll(socketOf(object), bytes as Uint8Array),
+  'write-zeros': (object, [byteCount]) => writeAll(socketOf(object), Buffer.alloc(byteCount as number)),
   end: (object) => void socketOf(object).end(),
   cork: (object) => void socketOf(object).cork(),
   read: (object, [byteCount, ms]) => readBytes(socketOf(object), byteCount as number, ms as number),
