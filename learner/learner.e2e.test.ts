@@ -61,12 +61,12 @@ describe('npm run hint', () => {
 
   test('names the katas when asked for one that does not exist', async () => {
     copy = await copyOfProject()
-    const { output, code } = await run('npm run --silent hint -- 9', { cwd: copy.root }).then(
+    const { output, code } = await run('npm run --silent hint -- 99', { cwd: copy.root }).then(
       ({ stderr }) => ({ output: stderr, code: 0 }),
       (error: { stderr: string; code: number }) => ({ output: error.stderr, code: error.code }),
     )
     expect(code).toBe(1)
-    expect(output).toContain('there is no kata "9"; the katas are 01-bind, 02-port-zero')
+    expect(output).toContain('there is no kata "99"; the katas are 01-bind, 02-port-zero')
   })
 })
 
