@@ -8,6 +8,7 @@
  * To add one: a factory in a module of this folder, listed in FACTORIES under a name.
  */
 import { exampleDoubles } from './example.ts'
+import { transformDoubles } from './transform.ts'
 
 export interface TestDouble {
   /** What the learner's code is given: a function, an iterable... */
@@ -22,6 +23,7 @@ export type TestDoubleFactory = (options: Record<string, unknown>) => TestDouble
 
 const FACTORIES: Record<string, TestDoubleFactory> = {
   ...exampleDoubles,
+  ...transformDoubles,
 }
 
 const doubles = new WeakMap<object, TestDouble>()
