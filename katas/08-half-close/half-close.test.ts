@@ -24,6 +24,11 @@ const BIG_REPLY_BYTES = 32 * 1024 * 1024
 const BIG_REPLY_MS = 20_000
 /** Vitest's own limit for those tests, past their bound so that the bound's message is the one shown. */
 const BIG_REPLY_TEST_MS = BIG_REPLY_MS + 10_000
+/**
+ * Vitest's own limit for a test: a failing one may wait out several bounds (a connection, then a FIN,
+ * then an answer), and the message shown must be the first bound's, saying what did not happen.
+ */
+const TEST_MS = 15_000
 /** The seed of the 32 MiB reply the transform double makes; the test computes the same bytes. */
 const PATTERN_SEED = 8
 
@@ -80,7 +85,7 @@ async function finFromClient(end: ServerEnd): Promise<void> {
   })
 }
 
-/** The kernel's states for your kata process's end of the connection from local port `localPort`. */
+/** The kernel's states for the sockets of your kata process that `which` selects. */
 async function kataStates(which: (row: KernelSocket) => boolean): Promise<string[]> {
   return (await kata.sockets('tcp', which)).map((row) => row.state)
 }
@@ -96,6 +101,14 @@ async function statesSettling(read: () => Promise<string[]> | string[], expected
     if (states.join() === expected.join() || performance.now() >= giveUpAt) return states
     await sleep(5)
   }
+}
+
+/**
+ * Three round trips to your kata process, bounded: it handles the test's messages only between turns of
+ * your code, so once they are answered, your code has run on whatever had arrived before them.
+ */
+async function afterYourCodeHasRun(): Promise<void> {
+  await within(ANSWER_MS, 'your kata process never answered the test (is your code keeping the CPU busy, in an endless loop?)', kata.roundTripMs())
 }
 
 /** "resolved with 5 bytes "hello"", "rejected with ECONNRESET (read ECONNRESET)": how a call of request() ended, in words. */
@@ -115,7 +128,7 @@ function described(bytes: Buffer): string {
   return bytes.length === 0 ? 'nothing' : `${bytes.length} bytes ${bytesPreview(bytes)}`
 }
 
-describe('request(host, port, body)', () => {
+describe('request(host, port, body)', { timeout: TEST_MS }, () => {
   test('sends the body, then its FIN: the server reads exactly the body and then the end, and request() resolves with the reply', async () => {
     const { port, accepted } = await serverForRequest()
     const backing = Uint8Array.from(Buffer.from('[[one request\u0000\u00ff, then a FIN]]', 'latin1'))
@@ -152,7 +165,7 @@ describe('request(host, port, body)', () => {
     ).toBe('FIN-WAIT-2')
     const serverStates = socketsOfThisProcess('tcp', (row) => row.localPort === port && row.remotePort === clientPort).map((row) => row.state)
     expect(statesText(serverStates), "the test's server end in the kernel after your FIN: CLOSE-WAIT (it has read your FIN, and may still send)").toBe('CLOSE-WAIT')
-    await kata.roundTripMs()
+    await afterYourCodeHasRun()
     expect(settled, 'request() while the server has not answered yet: the reply comes after your FIN, so it must wait for it').toBe('still pending')
 
     end.socket.write('part one, ')
@@ -236,7 +249,12 @@ async function testClient(port: number): Promise<TestClient> {
 
 /** How a client's connection ended, bounded: "the reply and then the FIN", say. */
 async function endingOf(client: TestClient, whatDidNotHappen: string, ms = ANSWER_MS): Promise<string> {
-  return within(ms, `${whatDidNotHappen} (the client had received ${described(client.received())})`, client.ending)
+  return within(ms, whatDidNotHappen, client.ending).catch((error: Error) => {
+    if (!(error instanceof DeadlineError)) throw error
+    const received = client.received()
+    const why = received.length > 0 ? ", but no FIN after it: without one the client cannot know the reply is complete (answer with socket.end(reply))" : ''
+    throw new DeadlineError(`${error.message}; by then the client had received ${described(received)}${why}`)
+  })
 }
 
 /** startEofServer() with the transform double made with `options`, and the port its server listens on. */
@@ -252,7 +270,7 @@ async function eofServer(options: TransformOptions): Promise<{ double: TestDoubl
 /** Fails the test with the reason, if your kata process has ended (an unhandled error crashes it, as it would any Node program). */
 async function stillRunning(): Promise<void> {
   const process = await kata.running()
-  await process?.roundTripMs()
+  if (process) await within(ANSWER_MS, 'your kata process never answered the test (is your code keeping the CPU busy, in an endless loop?)', process.roundTripMs())
 }
 
 async function reportOf(double: TestDoubleHandle): Promise<TransformReport> {
@@ -274,7 +292,7 @@ async function untilYourServerHasRead(client: TestClient, port: number): Promise
       return yours?.receiveQueue === 0 && ours?.sendQueue === 0
     })
   }
-  await kata.roundTripMs()
+  await afterYourCodeHasRun()
 }
 
 /** Writes `bytes` from `client`, and waits for Node to have handed them to the kernel. */
@@ -289,7 +307,7 @@ async function send(client: TestClient, bytes: string): Promise<void> {
   })
 }
 
-describe('startEofServer(host, transform)', () => {
+describe('startEofServer(host, transform)', { timeout: TEST_MS }, () => {
   test('listens on the host given, on a port the OS chose, and answers a request sent in two parts: transform(all of it), then the FIN', async () => {
     const { double, port } = await eofServer({ reply: 'upper-case' })
     if (!procNetUnavailable()) {
@@ -341,7 +359,7 @@ describe('startEofServer(host, transform)', () => {
     const clientPort = client.socket.localPort!
     client.socket.end('take your time')
     await until(ANSWER_MS, "transform was never called after the client's FIN (read until 'end', then call it)", async () => (await reportOf(double)).calls.length > 0)
-    await kata.roundTripMs()
+    await afterYourCodeHasRun()
     expect(
       `${described(client.received())}${client.ended() ? `, then ${client.ended()}` : ''}`,
       "what the client received while transform had not settled: nothing, and no FIN. (Node's default, allowHalfOpen: false, " +
