@@ -83,6 +83,17 @@ describe('the kata process', () => {
     expect((error as Error).message).toMatch(/^ECONNREFUSED \(connect ECONNREFUSED 127\.0\.0\.1:\d+\) went unhandled in your code, so the kata process crashed/)
   })
 
+  test('a crash while no call is pending is told once, when the test ends and asks', async () => {
+    const kata = await kataProcessWith(`
+      export function later(): void {
+        setTimeout(() => { throw Object.assign(new Error('boom'), { code: 'EBOOM' }) }, 10)
+      }`)
+    await call(kata, 'later')
+    await within(2000, 'the kata process never crashed', kata.exited)
+    expect(kata.takeEndReason()).toMatch(/^EBOOM \(boom\) went unhandled in your code, so the kata process crashed/)
+    expect(kata.takeEndReason(), 'told once').toBeUndefined()
+  })
+
   test('process.exit() ends it, and the call says so', async () => {
     const kata = await kataProcessWith(`export function quit(): void { process.exit(3) }`)
     await expect(call(kata, 'quit')).rejects.toThrow('the kata process exited (exit code 3) while the test ran: does your code call process.exit()?')

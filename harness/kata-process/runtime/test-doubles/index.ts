@@ -9,6 +9,7 @@
  */
 import { chunkSourceDoubles } from './chunk-source.ts'
 import { exampleDoubles } from './example.ts'
+import { transformDoubles } from './transform.ts'
 
 export interface TestDouble {
   /** What the learner's code is given: a function, an iterable... */
@@ -24,6 +25,7 @@ export type TestDoubleFactory = (options: Record<string, unknown>) => TestDouble
 const FACTORIES: Record<string, TestDoubleFactory> = {
   ...exampleDoubles,
   ...chunkSourceDoubles,
+  ...transformDoubles,
 }
 
 const doubles = new WeakMap<object, TestDouble>()
