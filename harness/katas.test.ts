@@ -22,7 +22,7 @@ test('the test file of a kata is recognised from its path, and nothing else is',
   expect(kataOfTestFile('/x/katas/03-backlog/other.test.ts')).toBeUndefined()
 })
 
-test('listKatas finds the ten katas in order', () => {
+test('listKatas finds the eleven katas in order', () => {
   expect(listKatas(katasDir).map((kata) => kata.folder)).toEqual([
     '01-bind',
     '02-port-zero',
@@ -31,6 +31,7 @@ test('listKatas finds the ten katas in order', () => {
     '05-refused',
     '06-udp-fire-and-forget',
     '07-stream-framing',
+    '08-half-close',
     '09-reset-and-time-wait',
     '10-backpressure',
     '11-udp-request-reply',
