@@ -6,8 +6,8 @@ import { kataUnderTest, type TestDoubleHandle } from '#harness/kata-process/kata
 import { RemoteServer } from '#harness/kata-process/remote.ts'
 import { seededPattern, upperCased, type TransformOptions, type TransformReport } from '#harness/kata-process/runtime/test-doubles/transform.ts'
 import { parseProcNet, procNetUnavailable, socketsOfThisProcess, type KernelSocket } from '#harness/kernel/proc-net.ts'
-import { outcome, type Outcome } from '#harness/lifecycle/outcome.ts'
-import { requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
+import { describeOutcome, outcome, type Outcome } from '#harness/lifecycle/outcome.ts'
+import { requireForeignAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
 import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
 import { DeadlineError, formatDuration, nextEvent, sleep, until, within } from '#harness/lifecycle/within.ts'
 import { endpoint } from '#harness/sockets/addresses.ts'
@@ -513,6 +513,37 @@ describe('startEofServer(host, transform)', { timeout: TEST_MS }, () => {
       [`${described(first.received())}, then ${firstEnd}`, `${described(second.received())}, then ${secondEnd}`],
       'what each client received: the reply to its own request, then the FIN',
     ).toEqual([`${described(upperCased(Buffer.from('first: mine')))}, then end`, `${described(upperCased(Buffer.from('second: mine too')))}, then end`])
+  })
+  test('a client that resets its connection before its FIN: the error stays with that connection, and the server answers the next client', async () => {
+    const { double, port } = await eofServer({ reply: 'upper-case' })
+    const resetting = await testClient(port)
+    await send(resetting, 'half a request')
+    await untilYourServerHasRead(resetting, port) // read, so that the RST comes behind no unread byte: ECONNRESET on every Node
+    const clientPort = resetting.socket.localPort!
+    resetting.socket.resetAndDestroy()
+    if (!procNetUnavailable()) {
+      await until(ANSWER_MS, "the kernel never dropped your server's end of the connection the client reset", () => !connectionEnds(port, clientPort).server, KERNEL_POLL_MS)
+    }
+    await afterYourCodeHasRun()
+    await stillRunning() // ECONNRESET on a socket with no 'error' listener ends the kata process: this says so
+    const next = await testClient(port)
+    next.socket.end('next one')
+    expect(
+      `${await endingOf(next, 'the client that came after the reset one never saw its reply end')}: ${described(next.received())}`,
+      "a client that came after another reset its connection: its own reply, then the FIN (an error on one connection is that connection's: give each socket an 'error' listener)",
+    ).toBe(`end: ${described(upperCased(Buffer.from('next one')))}`)
+    const { calls } = await reportOf(double)
+    expect(calls.map((call) => call.text), 'what transform was called with: the reset connection never sent its FIN, so only the next client\'s request').toEqual(['next one'])
+  })
+
+  test('an address this machine does not have: rejects with EADDRNOTAVAIL', async (context) => {
+    const foreign = requireForeignAddress(context)
+    const double = await kata.testDouble('transform', { reply: 'upper-case' })
+    const result = await outcome(ANSWER_MS, `startEofServer('${foreign}') never settled`, kata.exports.startEofServer(foreign, double.handle as never))
+    expect(
+      result.resolved ? describeOutcome(result) : `rejected with ${result.error.code}`,
+      `startEofServer('${foreign}'): ${foreign} is not an address of this machine, so listen() fails; reject with that error (listen for 'error' until listen()'s callback)`,
+    ).toBe('rejected with EADDRNOTAVAIL')
   })
 })
 

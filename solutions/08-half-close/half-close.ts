@@ -12,10 +12,9 @@ export function request(host: string, port: number, body: Uint8Array): Promise<B
     socket.on('data', (chunk: Buffer) => chunks.push(chunk))
     // After an error Node destroys the socket itself: nothing is left open, and 'close' follows.
     socket.on('error', reject)
-    // 'close' comes once both directions are done: the server's FIN read ('end'), ours sent.
-    socket.on('close', (hadError) => {
-      if (!hadError) resolve(Buffer.concat(chunks))
-    })
+    // 'close' comes once both directions are done: the server's FIN read ('end'), ours sent. After an
+    // error it comes too, but the promise was rejected first, and a later resolve() changes nothing.
+    socket.on('close', () => resolve(Buffer.concat(chunks)))
     // The body, then shutdown(SHUT_WR): our FIN tells the server the request is complete, and we keep reading.
     socket.end(body)
   })
