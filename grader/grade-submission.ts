@@ -2,9 +2,10 @@
  * One submission, graded: static checks, then the tests of every kata that can run, and an exact
  * account of anything that went wrong. The tests run first in one cheap shared run; any kata that
  * did not pass everything there runs again in isolation, and that run decides its points. A kata
- * that hangs or crashes costs that kata only: when one kata is left unfinished it is the culprit;
- * when several are, each runs again alone, and so does any kata that lost points in a run beside one
- * that hung (they shared its limits).
+ * that hangs or crashes costs that kata only: when one kata is left unfinished it is the culprit, once
+ * it has run out of time alone (in a run with others it may only have been last in line); when several
+ * are, each runs again alone, and so does any kata that lost points in a run beside one that hung
+ * (they shared its limits).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -130,11 +131,14 @@ async function runStaged(files: { kata: Kata; source: string }[], context: Gradi
     const unfinished = rest.filter((kata) => !isolated.record.katas.get(kata)?.finished)
     for (const kata of rest.filter((k) => !unfinished.includes(k))) results.set(kata, { kind: 'ran', run: isolated.record.katas.get(kata)! })
 
-    // A kata that hung or crashed that run: when it is the only one left, it is the culprit; otherwise each runs alone.
+    // A kata that hung or crashed that run: when it is the only one left, it is the culprit, unless the run
+    // held others and ran out of time: then it may only have been the last in line (the time was everyone's,
+    // and a busy host stretches it), so it runs alone first. Otherwise each runs alone.
     // Beside one that hung, the others shared its limits (processes, memory): any that lost points runs alone too.
     const lostPointsBesideAHang = unfinished.length === 0 ? [] : rest.filter((kata) => !unfinished.includes(kata) && !passedEverything(isolated.record.katas.get(kata)!))
-    if (unfinished.length === 1) results.set(unfinished[0]!, failureOf(isolated, unfinished[0]!, context))
-    const runAlone = [...(unfinished.length === 1 ? [] : unfinished), ...lostPointsBesideAHang]
+    const culprit = unfinished.length === 1 && (rest.length === 1 || !isolated.timedOut) ? unfinished[0] : undefined
+    if (culprit) results.set(culprit, failureOf(isolated, culprit, context))
+    const runAlone = [...unfinished.filter((kata) => kata !== culprit), ...lostPointsBesideAHang]
     for (const kata of runAlone) {
       const alone = await run([kata])
       const kataRun = alone.record.katas.get(kata)
