@@ -123,8 +123,12 @@ export function procNetUnavailable(): string | undefined {
   }
 }
 
-/** Every socket of `protocol` the kernel knows in this network namespace, IPv4 and IPv6. */
-function kernelSockets(protocol: Protocol): KernelSocket[] {
+/**
+ * Every socket of `protocol` the kernel knows in this network namespace, IPv4 and IPv6, whoever holds
+ * it (a TIME-WAIT row belongs to no process): one read of each table, which may miss a row that moves
+ * while it is read (see socketsOwnedBy).
+ */
+export function kernelSockets(protocol: Protocol): KernelSocket[] {
   return [protocol, `${protocol}6`].flatMap((table) => {
     try {
       return parseProcNet(readFileSync(`/proc/net/${table}`, 'utf8'), protocol)

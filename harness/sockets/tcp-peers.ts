@@ -8,8 +8,12 @@ import { DeadlineError, nextEvent, within } from '../lifecycle/within.ts'
 const CONNECT_MS = 2000
 
 /** A server of the test's own, listening on `host` port 0; it and its connections are closed after the test. */
-export async function testServer(host: string, options: net.ListenOptions = {}): Promise<net.Server & { port: number }> {
-  const server = closeAfterTest(net.createServer((socket) => closeAfterTest(socket.on('error', () => {}))))
+export async function testServer(
+  host: string,
+  options: net.ListenOptions = {},
+  serverOptions: net.ServerOpts = {},
+): Promise<net.Server & { port: number }> {
+  const server = closeAfterTest(net.createServer(serverOptions, (socket) => closeAfterTest(socket.on('error', () => {}))))
   server.listen({ ...options, host, port: 0 })
   await nextEvent(server, 'listening', CONNECT_MS, `the test's own server never started listening on ${host}`)
   return Object.assign(server, { port: (server.address() as net.AddressInfo).port })

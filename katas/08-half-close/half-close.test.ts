@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { kataUnderTest, type TestDoubleHandle } from '#harness/kata-process/kata-under-test.ts'
 import { RemoteServer } from '#harness/kata-process/remote.ts'
 import { seededPattern, upperCased, type TransformOptions, type TransformReport } from '#harness/kata-process/runtime/test-doubles/transform.ts'
-import { parseProcNet, procNetUnavailable, socketsOfThisProcess, type KernelSocket } from '#harness/kernel/proc-net.ts'
+import { kernelSockets, procNetUnavailable, socketsOfThisProcess, type KernelSocket } from '#harness/kernel/proc-net.ts'
 import { describeOutcome, outcome, type Outcome } from '#harness/lifecycle/outcome.ts'
 import { requireForeignAddress, requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
 import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
@@ -107,7 +106,7 @@ const KERNEL_POLL_MS = 20
  * the test (whose bytes are where), never for a verdict. A row the read happened to miss is undefined.
  */
 function connectionEnds(serverPort: number, clientPort: number): { server?: KernelSocket; client?: KernelSocket } {
-  const rows = parseProcNet(readFileSync('/proc/net/tcp', 'utf8'), 'tcp')
+  const rows = kernelSockets('tcp')
   return {
     server: rows.find((row) => row.localPort === serverPort && row.remotePort === clientPort),
     client: rows.find((row) => row.localPort === clientPort && row.remotePort === serverPort),

@@ -3,11 +3,11 @@ import net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { kataUnderTest, type KataCall } from '#harness/kata-process/kata-under-test.ts'
 import type { RemoteSocket } from '#harness/kata-process/remote.ts'
-import { parseProcNet, procNetUnavailable, type KernelSocket } from '#harness/kernel/proc-net.ts'
-import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
+import { kernelSockets, procNetUnavailable, type KernelSocket } from '#harness/kernel/proc-net.ts'
+import { testServer } from '#harness/sockets/tcp-peers.ts'
 import { isHarnessError } from '#harness/lifecycle/harness-error.ts'
 import { requireKernelSocketTable } from '#harness/lifecycle/requirements.ts'
-import { nextEvent, until, within } from '#harness/lifecycle/within.ts'
+import { until, within } from '#harness/lifecycle/within.ts'
 
 const kata = await kataUnderTest<typeof import('./reset-and-time-wait.ts')>(import.meta.url)
 const { closeGracefully, abort, howItEnded } = kata.exports
@@ -72,12 +72,8 @@ interface ConnectionOptions {
  * end in your kata process, the socket your function gets. Their ports name the connection in the kernel.
  */
 async function connection(options: ConnectionOptions = {}): Promise<{ peer: Peer; socket: RemoteSocket; yours: number; theirs: number }> {
-  const server = closeAfterTest(
-    net.createServer({ allowHalfOpen: options.peerHalfOpen ?? false, pauseOnConnect: options.peerPaused ?? false }, (socket) => void closeAfterTest(socket)),
-  )
-  server.listen({ host: '127.0.0.1', port: 0 })
-  await nextEvent(server, 'listening', CONNECT_MS, "the test's own server never started listening on 127.0.0.1")
-  const theirs = (server.address() as net.AddressInfo).port
+  const server = await testServer('127.0.0.1', {}, { allowHalfOpen: options.peerHalfOpen ?? false, pauseOnConnect: options.peerPaused ?? false })
+  const theirs = server.port
   // Watched from the moment it is accepted: an RST can come before the test looks.
   const accepted = new Promise<Peer>((resolve) => server.once('connection', (socket: net.Socket) => resolve(watchPeer(socket))))
   const { socket } = await kata.connect('127.0.0.1', theirs, { allowHalfOpen: options.yoursHalfOpen ?? false })
@@ -87,15 +83,7 @@ async function connection(options: ConnectionOptions = {}): Promise<{ peer: Peer
 
 /** The kernel's rows for the connection from port `local` to port `remote` on 127.0.0.1, whoever holds them: TIME-WAIT rows belong to no process. */
 function rowsOf(local: number, remote: number): KernelSocket[] {
-  return ['tcp', 'tcp6']
-    .flatMap((table) => {
-      try {
-        return parseProcNet(readFileSync(`/proc/net/${table}`, 'utf8'), 'tcp')
-      } catch {
-        return [] // tcp6 is absent where IPv6 is compiled out
-      }
-    })
-    .filter((row) => row.localPort === local && row.remotePort === remote && [row.localAddress, row.remoteAddress].every(isLoopback))
+  return kernelSockets('tcp').filter((row) => row.localPort === local && row.remotePort === remote && [row.localAddress, row.remoteAddress].every(isLoopback))
 }
 
 function isLoopback(address: string): boolean {

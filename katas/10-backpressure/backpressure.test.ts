@@ -7,10 +7,9 @@ import { kataUnderTest, type KataCall } from '#harness/kata-process/kata-under-t
 import type { RemoteSocket } from '#harness/kata-process/remote.ts'
 import { seededBytes, VIEW_MARGIN, type ChunkSourceOptions, type ChunkSourceReport } from '#harness/kata-process/runtime/test-doubles/chunk-source.ts'
 import { procNetUnavailable, socketsOfThisProcess } from '#harness/kernel/proc-net.ts'
-import { closeAfterTest } from '#harness/lifecycle/cleanup.ts'
 import { isHarnessError } from '#harness/lifecycle/harness-error.ts'
-import { DeadlineError, nextEvent, until, within } from '#harness/lifecycle/within.ts'
-import { bytesPreview, nextConnection } from '#harness/sockets/tcp-peers.ts'
+import { DeadlineError, until, within } from '#harness/lifecycle/within.ts'
+import { bytesPreview, nextConnection, testServer } from '#harness/sockets/tcp-peers.ts'
 
 const kata = await kataUnderTest<typeof import('./backpressure.ts')>(import.meta.url)
 const { writeAll } = kata.exports
@@ -43,10 +42,8 @@ interface Link {
 }
 
 async function connection(): Promise<Link> {
-  const server = closeAfterTest(net.createServer({ pauseOnConnect: true }, (peer) => closeAfterTest(peer.on('error', () => {}))))
-  server.listen({ host: '127.0.0.1', port: 0 })
-  await nextEvent(server, 'listening', CONNECT_MS, "the test's own server never started listening on 127.0.0.1")
-  const peerPort = (server.address() as net.AddressInfo).port
+  const server = await testServer('127.0.0.1', {}, { pauseOnConnect: true })
+  const peerPort = server.port
   const accepted = nextConnection(server, CONNECT_MS, "the test's server never got the connection from your kata process")
   const { socket } = await kata.connect('127.0.0.1', peerPort)
   const peer = await accepted
