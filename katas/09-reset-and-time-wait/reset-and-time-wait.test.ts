@@ -167,6 +167,20 @@ function describeValue(value: unknown): string {
 }
 
 /** Writes `bytes` on the test's own socket and waits until its kernel has taken them. */
+/**
+ * Waits until the peer's bytes have all reached your side's kernel and some still sit there unread
+ * (Node reads ahead only up to its buffer's mark, far less than PEER_BYTES): closing the socket now
+ * without reading them is what sends an RST. Without /proc/net, no wait.
+ */
+async function untilUnreadOnYourSide(yours: number, theirs: number): Promise<void> {
+  if (procNetUnavailable()) return
+  await until(KERNEL_MS, "the peer's bytes never reached your side's kernel", () => {
+    const [mine] = rowsOf(yours, theirs)
+    const [its] = rowsOf(theirs, yours)
+    return (mine?.receiveQueue ?? 0) > 0 && its?.sendQueue === 0
+  })
+}
+
 function peerWrite(peer: Peer, bytes: Buffer): Promise<void> {
   return within(
     SETTLE_MS,
@@ -196,8 +210,9 @@ describe('closeGracefully(socket)', () => {
   }, TEST_MS)
 
   test('reads and discards what the peer still sends, before and after your FIN: it resolves, and the peer sees no reset', async () => {
-    const { peer, socket } = await connection({ peerHalfOpen: true })
+    const { peer, socket, yours, theirs } = await connection({ peerHalfOpen: true })
     await peerWrite(peer, Buffer.alloc(PEER_BYTES, 'a')) // your code has read none of it yet
+    await untilUnreadOnYourSide(yours, theirs)
     const closing = closeGracefully(socket)
     await whilePending(closing, SETTLE_MS, "the peer never saw your FIN ('end'): closeGracefully() should end() the socket", peer.ended)
     peer.socket.end(Buffer.alloc(PEER_BYTES, 'b')) // more after your FIN (a half-closed peer may), then its own FIN
@@ -213,6 +228,14 @@ describe('closeGracefully(socket)', () => {
       'what went wrong on the peer: closing a socket that still holds unread bytes sends an RST, not a FIN (the peer gets ECONNRESET or EPIPE). ' +
         "Read the bytes to their end and let Node close the socket: wait for 'close'",
     ).toEqual([])
+    // The peer may have written its last bytes before the RST came, and then sees no error: the kernel tells for sure.
+    await expectTimeWaitOn(
+      'your side',
+      yours,
+      theirs,
+      'your side closed first, so a graceful close leaves the TIME-WAIT there; none means it ended in an RST, and ' +
+        "closing a socket that still holds unread bytes sends an RST. Read the bytes to their end and let Node close the socket: wait for 'close'",
+    )
     expect(outcome, 'how closeGracefully() settled').toBe('resolved')
   }, TEST_MS)
 
