@@ -37,13 +37,15 @@ const SCRATCH = '/scratch'
 const EVENTS_FILE = `${SCRATCH}/events.jsonl`
 const KEY_FILE = `${SCRATCH}/events.key`
 export const CONTAINER_LABEL = 'org.socket-katas.grader'
+/** Names one start: a start that fails or outlives its bound may have created its container all the same. */
+const START_LABEL = `${CONTAINER_LABEL}.start`
 
 /** How long each engine call of a run may take before the run gives up on it. */
-const BOUNDS_MS = { start: 30_000, writeKey: 2_000, collect: 3_000, remove: 2_000 }
+const BOUNDS_MS = { start: 30_000, writeKey: 2_000, collect: 3_000, remove: 2_000, list: 10_000 }
 /** run() returns within its wall-clock limit plus this, whatever the container does: every engine call at its bound. */
 export const RUN_GRACE_MS = BOUNDS_MS.start + BOUNDS_MS.writeKey + BOUNDS_MS.collect + BOUNDS_MS.remove
-/** How long close() waits for removals still under way before it force-removes whatever is left. */
-const CLOSE_WAIT_MS = 10_000
+/** How long close() waits for late starts and removals still under way before it force-removes whatever is left. */
+const CLOSE_WAIT_MS = BOUNDS_MS.start
 
 /** SIGUSR1 would open Node's inspector. */
 const COLLECT_SIGNAL = 'SIGUSR2'
@@ -143,6 +145,7 @@ export class DockerRunner implements Runner {
     // Into the image's volumes: with a read-only root filesystem, the engine takes archives nowhere else.
     const archives = [{ tar: await archiveOf(request.implementationDir), target: '/submission' }]
     if (this.options.customTests) archives.push({ tar: await archiveOf(this.options.testsRoot), target: '/tests' })
+    const startId = randomBytes(6).toString('hex')
     const starting = new LockedDownContainer(this.options.image)
       .withCommand([NODE_IN_IMAGE, '-e', SUPERVISOR, EVENTS_FILE])
       .withNetworkMode('none')
@@ -150,12 +153,16 @@ export class DockerRunner implements Runner {
       .withResourcesQuota({ memory: this.options.memoryMiB / 1024, cpu: 1 })
       .withTmpFs({ [SCRATCH]: 'rw,size=256m,uid=0,gid=0,mode=0700' })
       .withCopyArchivesToContainer(archives)
-      .withLabels({ [CONTAINER_LABEL]: this.runId })
+      .withLabels({ [CONTAINER_LABEL]: this.runId, [START_LABEL]: startId })
       .start()
     try {
       return await bounded(starting, BOUNDS_MS.start, 'start a container')
     } catch (error) {
-      this.inBackground(starting.then((late) => this.remove(late.getId()))) // one that comes up late goes at once
+      // Once the start settles, late or failed, whatever it created goes.
+      this.inBackground(starting.then(
+        (late) => this.remove(late.getId()),
+        () => this.removeLabelled(`${START_LABEL}=${startId}`),
+      ))
       throw error
     }
   }
@@ -198,17 +205,31 @@ export class DockerRunner implements Runner {
     await bounded(removal, BOUNDS_MS.remove, 'remove a container').catch(() => this.inBackground(removal))
   }
 
+  /** Force-removes every container with this label; returns those it could not list or remove. */
+  private async removeLabelled(label: string): Promise<string[]> {
+    const listing = this.client.container.dockerode.listContainers({ all: true, filters: { label: [label] } })
+    const found = await bounded(listing, BOUNDS_MS.list, 'list containers').catch(() => undefined)
+    if (!found) return [`(the containers labelled ${label}: the engine did not list them)`]
+    const removals = found.map(({ Id }) => bounded(this.client.container.getById(Id).remove({ force: true, v: true }), BOUNDS_MS.list, 'remove a container').then(() => [], () => [Id]))
+    return (await Promise.all(removals)).flat()
+  }
+
   private inBackground(work: Promise<unknown>): void {
     const tracked: Promise<unknown> = work.catch(() => {}).finally(() => this.background.delete(tracked))
     this.background.add(tracked)
   }
 
-  /** Waits (bounded) for removals under way, then force-removes every container of this grader's that is left. */
+  /**
+   * Waits (bounded) for late starts and removals under way, then force-removes every container of this
+   * grader's that is left; one it cannot remove is named on stderr, with the command that removes it.
+   */
   async close(): Promise<void> {
     await bounded(Promise.all(this.background), CLOSE_WAIT_MS, 'finish removing containers').catch(() => {})
-    const filters = { label: [`${CONTAINER_LABEL}=${this.runId}`] }
-    const left = await bounded(this.client.container.dockerode.listContainers({ all: true, filters }), BOUNDS_MS.remove, 'list containers').catch(() => [])
-    await Promise.all(left.map(({ Id }) => bounded(this.client.container.getById(Id).remove({ force: true, v: true }), BOUNDS_MS.remove, 'remove a container').catch(() => {})))
+    const label = `${CONTAINER_LABEL}=${this.runId}`
+    const left = await this.removeLabelled(label)
+    if (left.length > 0) {
+      process.stderr.write(`[grader] the Docker engine did not remove ${left.join(', ')}; remove them with: docker rm -f $(docker ps -aq --filter label=${label})\n`)
+    }
   }
 }
 
