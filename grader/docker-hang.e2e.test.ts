@@ -10,12 +10,10 @@ import { expect, test } from 'vitest'
 import { listKatas } from '../harness/katas.ts'
 import { katasDir, solutionsDir } from '../harness/paths.ts'
 import { DEFAULT_IMAGE } from './image.ts'
-import { CONTAINER_LABEL, DockerRunner, RUN_GRACE_MS } from './docker-runner.ts'
-import { dockerUnavailable, gradeQuietly } from './e2e-support.ts'
+import { DockerRunner, RUN_GRACE_MS } from './docker-runner.ts'
+import { containersLeftBy, dockerUnavailable, gradeQuietly } from './e2e-support.ts'
 import type { KataGrade } from './grade-submission.ts'
 import type { RunRequest, Runner } from './run-request.ts'
-
-const { getContainerRuntimeClient } = await import('testcontainers')
 
 const SPAWNING_KATA = '02-port-zero'
 const SPAWNER = `import net from 'node:net'
@@ -109,9 +107,7 @@ test('a class of process spawners: every run ends within its limit and the grace
   const rows = (await readFile(join(work, 'out', 'grades.csv'), 'utf8')).trim().split('\r\n').slice(1)
   expect(rows.map((row) => row.split(',')[0]), 'one row per submission in grades.csv').toEqual(names)
 
-  const client = await getContainerRuntimeClient()
-  const left = await client.container.dockerode.listContainers({ all: true, filters: { label: [CONTAINER_LABEL] } })
-  expect(left, 'containers left behind').toEqual([])
+  expect(await containersLeftBy(runner), 'containers left behind').toEqual([])
 })
 
 test("a file whose path is over 100 bytes long is copied in intact, and is root's alone", async (context) => {

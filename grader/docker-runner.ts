@@ -96,6 +96,8 @@ export interface DockerRunnerOptions {
 export class DockerRunner implements Runner {
   readonly description: string
   private readonly runId = randomBytes(6).toString('hex')
+  /** The label every container of this runner's carries, as `docker ps --filter label=` takes it. */
+  readonly label = `${CONTAINER_LABEL}=${this.runId}`
   /** Removals (and late starts) that outlived their bound; close() waits for them. */
   private readonly background = new Set<Promise<unknown>>()
 
@@ -225,10 +227,9 @@ export class DockerRunner implements Runner {
    */
   async close(): Promise<void> {
     await bounded(Promise.all(this.background), CLOSE_WAIT_MS, 'finish removing containers').catch(() => {})
-    const label = `${CONTAINER_LABEL}=${this.runId}`
-    const left = await this.removeLabelled(label)
+    const left = await this.removeLabelled(this.label)
     if (left.length > 0) {
-      process.stderr.write(`[grader] the Docker engine did not remove ${left.join(', ')}; remove them with: docker rm -f $(docker ps -aq --filter label=${label})\n`)
+      process.stderr.write(`[grader] the Docker engine did not remove ${left.join(', ')}; remove them with: docker rm -f $(docker ps -aq --filter label=${this.label})\n`)
     }
   }
 }

@@ -26,3 +26,11 @@ export function gradeQuietly(work: string, runner: Runner, limits: { timeoutSeco
     ...limits,
   })
 }
+
+/** The containers a docker runner left, in any state (one created but never started included): none, once it is closed. */
+export async function containersLeftBy(runner: { label: string }): Promise<{ Id: string; State: string }[]> {
+  const { getContainerRuntimeClient } = await import('testcontainers')
+  const client = await getContainerRuntimeClient()
+  const left = await client.container.dockerode.listContainers({ all: true, filters: { label: [runner.label] } })
+  return left.map(({ Id, State }) => ({ Id, State }))
+}

@@ -5,12 +5,10 @@ import { expect, test } from 'vitest'
 import { katasDir } from '../harness/paths.ts'
 import { GraderError } from './calibration.ts'
 import { DEFAULT_IMAGE } from './image.ts'
-import { CONTAINER_LABEL, DockerRunner } from './docker-runner.ts'
-import { dockerUnavailable, gradeQuietly } from './e2e-support.ts'
+import { DockerRunner } from './docker-runner.ts'
+import { containersLeftBy, dockerUnavailable, gradeQuietly } from './e2e-support.ts'
 import { expectOutputsToMatch } from './e2e-expectations.ts'
 import { writeFixtureSubmissions } from './fixture-submissions.ts'
-
-const { getContainerRuntimeClient } = await import('testcontainers')
 
 test('in docker isolation, every fixture submission gets exactly the points it earned, in every output format', async (context) => {
   const reason = await dockerUnavailable()
@@ -24,9 +22,7 @@ test('in docker isolation, every fixture submission gets exactly the points it e
   } finally {
     await runner.close()
   }
-  const client = await getContainerRuntimeClient()
-  const left = await client.container.list()
-  expect(left.filter((container) => container.Labels?.[CONTAINER_LABEL]), 'containers left behind').toEqual([])
+  expect(await containersLeftBy(runner), 'containers left behind').toEqual([])
 })
 
 test('a missing image is named, with how to build it, and nothing is pulled', async (context) => {
