@@ -15,6 +15,7 @@ import { ensureDevDependencies } from '../harness/dev-dependencies.ts'
 import { projectRoot } from '../harness/paths.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
 import { PROJECT_ENTRIES } from './sandbox/bubblewrap.ts'
+import { gradingNode } from './grading-node.ts'
 
 export const DEFAULT_IMAGE = 'socket-katas-grader'
 export const GRADER_DIR = '/grader'
@@ -35,8 +36,9 @@ export async function buildImage(image: string, log: (line: string) => void = co
   const context = await mkdtemp(join(tmpdir(), 'socket-katas-image-'))
   try {
     const rootfs = join(context, 'rootfs')
-    const node = await realpath(process.execPath)
-    await copyInto(rootfs, node, NODE_IN_IMAGE)
+    const node = await gradingNode()
+    if (node.instead) log(dim(`the image holds Node ${node.version}, not this one: ${node.instead}`))
+    await copyInto(rootfs, node.path, NODE_IN_IMAGE)
     const ss = which('ss')
     if (ss) await copyInto(rootfs, ss, '/usr/bin/ss')
     // The kata processes start under setpriv: another user, no new privileges, dead with their parent.
@@ -45,19 +47,19 @@ export async function buildImage(image: string, log: (line: string) => void = co
     if (setpriv) await copyInto(rootfs, setpriv, '/usr/bin/setpriv')
     const prlimit = which('prlimit')
     if (prlimit) await copyInto(rootfs, prlimit, '/usr/bin/prlimit')
-    else log(dim('ss is not installed here, so the image has none: the backlog checks will skip, for everyone alike'))
+    if (!ss) log(dim('ss is not installed here, so the image has none: the backlog checks will skip, for everyone alike'))
     const grader = join(rootfs, GRADER_DIR.slice(1))
     const devPackages = await devPackageFolders()
     for (const entry of PROJECT_ENTRIES) {
       await cp(join(projectRoot, entry), join(grader, entry), { recursive: true, filter: (source) => !devPackages.has(source) })
     }
-    const binaries = [node, ss, setpriv, prlimit].filter((binary): binary is string => binary !== undefined)
+    const binaries = [node.path, ss, setpriv, prlimit].filter((binary): binary is string => binary !== undefined)
     for (const library of await sharedLibraries([...binaries, ...(await nativeAddons(join(grader, 'node_modules')))])) {
       await copyInto(rootfs, library, library)
     }
     await mkdir(join(rootfs, 'scratch'))
     await writeFile(join(context, 'Dockerfile'), DOCKERFILE)
-    log(dim(`building ${image} from ${node} (node ${process.version})${ss ? ` and ${ss}` : ''}`))
+    log(dim(`building ${image} from ${node.path} (node v${node.version})${ss ? ` and ${ss}` : ''}`))
     process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
     const { GenericContainer } = await import('testcontainers')
     await GenericContainer.fromDockerfile(context).build(image, { deleteOnExit: false })

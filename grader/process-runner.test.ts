@@ -8,8 +8,9 @@ const groups = RunGroups.open()
 afterAll(() => groups.close())
 
 const options = { testsRoot: katasDir, memoryMiB: 2048 }
+const ownNode = { path: process.execPath, version: process.versions.node }
 /** A host like a laptop: no root, no bubblewrap; the cgroups are whatever this machine has. */
-const weakHost: HostSupport = { asRoot: false, sandboxProblem: 'bubblewrap (bwrap) is not installed (ENOENT)', groups }
+const weakHost: HostSupport = { asRoot: false, sandboxProblem: 'bubblewrap (bwrap) is not installed (ENOENT)', groups, node: ownNode }
 
 test('where runs cannot be isolated fully, process isolation refuses untrusted work and says what is missing', async () => {
   const heard: string[] = []
@@ -32,7 +33,13 @@ test('--accept-weak-isolation grades anyway, after saying once what it grades wi
 test('a host that gives everything opens without a word', async (context) => {
   if (groups.unavailable.length > 0) return context.skip(`this machine's cgroups cannot be used: ${groups.unavailable.join('; ')}`)
   const heard: string[] = []
-  const runner = await ProcessRunner.open(options, (line) => heard.push(line), { asRoot: true, sandboxProblem: undefined, groups })
+  const runner = await ProcessRunner.open(options, (line) => heard.push(line), { asRoot: true, sandboxProblem: undefined, groups, node: ownNode })
   expect(heard).toEqual([])
   expect(runner.description).toMatch(/^process \(bubblewrap sandbox: .*student code as throwaway users; cgroup v\d/)
+})
+
+test('runs on another Node than the grader\'s: the description says which, and why', async () => {
+  const olderNode = { path: process.execPath, version: '24.21.0', instead: 'this Node (20.20.2) has no reusePort option for server.listen()' }
+  const runner = await ProcessRunner.open({ ...options, acceptWeakIsolation: true }, () => {}, { ...weakHost, node: olderNode })
+  expect(runner.description).toBe('process (own process group only; on Node 24.21.0, because this Node (20.20.2) has no reusePort option for server.listen())')
 })

@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { katasDir, projectRoot } from '../harness/paths.ts'
 import { vitestBin } from '../harness/run-katas.ts'
 import { GraderError } from './calibration.ts'
+import { gradingNode, type GradingNode } from './grading-node.ts'
 import { readEvents } from './events.ts'
 import { OutputTail, vitestGradingArgs, type RunOutcome, type RunRequest, type Runner } from './run-request.ts'
 import { bubblewrapArgs, bubblewrapProblem, type SandboxView } from './sandbox/bubblewrap.ts'
@@ -42,15 +43,18 @@ export interface HostSupport {
   /** Why bubblewrap cannot make a sandbox here, or undefined when it can. */
   sandboxProblem: string | undefined
   groups: RunGroups
+  /** The Node the runs start (grader/grading-node.ts). */
+  node: GradingNode
 }
 
 /** Probes this host: bubblewrap with the options a run gets, root, the cgroup controllers. */
 export async function probeHost(): Promise<HostSupport> {
   const asRoot = process.platform === 'linux' && process.getuid?.() === 0
+  const node = await gradingNode()
   const scratch = await mkdtemp(join(tmpdir(), 'socket-katas-probe-'))
   try {
-    const sandboxProblem = process.platform === 'linux' ? bubblewrapProblem(sandboxView(scratch, []), asRoot) : 'not Linux: no namespaces'
-    return { asRoot, sandboxProblem, groups: RunGroups.open() }
+    const sandboxProblem = process.platform === 'linux' ? bubblewrapProblem(sandboxView(node, scratch, []), asRoot) : 'not Linux: no namespaces'
+    return { asRoot, sandboxProblem, groups: RunGroups.open(), node }
   } finally {
     await rm(scratch, { recursive: true, force: true })
   }
@@ -72,6 +76,7 @@ export class ProcessRunner implements Runner {
   private readonly asRoot: boolean
   private readonly sandboxed: boolean
   private readonly groups: RunGroups
+  private readonly node: GradingNode
 
   private constructor(
     private readonly options: ProcessRunnerOptions,
@@ -80,10 +85,12 @@ export class ProcessRunner implements Runner {
     this.asRoot = host.asRoot
     this.sandboxed = !host.sandboxProblem
     this.groups = host.groups
+    this.node = host.node
     const limits = this.groups.unavailable.length < 3 ? `; ${this.groups.version} limits for the whole run` : ''
+    const onNode = host.node.instead ? `; on Node ${host.node.version}, because ${host.node.instead}` : ''
     this.description = this.sandboxed
-      ? `process (bubblewrap sandbox: own PID, network and mount namespaces, private /tmp${this.asRoot ? ', student code as throwaway users' : ''}${limits})`
-      : 'process (own process group only)'
+      ? `process (bubblewrap sandbox: own PID, network and mount namespaces, private /tmp${this.asRoot ? ', student code as throwaway users' : ''}${limits}${onNode})`
+      : `process (own process group only${onNode})`
   }
 
   /**
@@ -118,8 +125,8 @@ export class ProcessRunner implements Runner {
       const key = randomBytes(32).toString('hex')
       await writeFile(keyFile, key, { mode: 0o600 })
       const env = this.environment({ scratch, eventsFile, keyFile, implementationDir: request.implementationDir })
-      const vitest = [process.execPath, ...vitestGradingArgs(vitestBin, gradingReporter, request)]
-      const sandbox = this.sandboxed ? ['bwrap', ...bubblewrapArgs(sandboxView(scratch, this.readOnly(request)), this.asRoot)] : []
+      const vitest = [this.node.path, ...vitestGradingArgs(vitestBin, gradingReporter, request)]
+      const sandbox = this.sandboxed ? ['bwrap', ...bubblewrapArgs(sandboxView(this.node, scratch, this.readOnly(request)), this.asRoot)] : []
       const [command, ...args] = enteringGroup(group, [...sandbox, ...vitest])
       const ended = await runTree(command!, args, env, request.timeoutMs)
       const oomKills = group.oomKills()
@@ -164,8 +171,8 @@ export class ProcessRunner implements Runner {
   }
 }
 
-function sandboxView(scratch: string, readOnly: string[]): SandboxView {
-  return { projectRoot, readOnly, scratch, tmpMiB: TMP_MIB }
+function sandboxView(node: GradingNode, scratch: string, readOnly: string[]): SandboxView {
+  return { projectRoot, node: node.path, readOnly, scratch, tmpMiB: TMP_MIB }
 }
 
 /** sh enters the run's groups (its children inherit them), then becomes the command. */

@@ -39,6 +39,8 @@ export interface KataRunOptions {
   katas?: string[]
   /** Run the tests as this user (needs root), to see what a learner who is not root sees. */
   user?: { uid: number; gid: number }
+  /** The Node binary to run them on (the kata processes too); this one when omitted. */
+  node?: string
 }
 
 export async function runKataTests(options: KataRunOptions = {}): Promise<KataRunReport> {
@@ -55,7 +57,7 @@ export async function runKataTests(options: KataRunOptions = {}): Promise<KataRu
     if (options.implementationRoot) env.KATA_IMPL = options.implementationRoot
     if (options.testsRoot) env.KATA_TESTS = options.testsRoot
     if (user) env.HOME = scratch
-    const { output, exitCode } = await runCommand(process.execPath, args, { env, ...user })
+    const { output, exitCode } = await runCommand(options.node ?? process.execPath, args, { env, ...user })
     const json = await readFile(resultsFile, 'utf8').catch(() => undefined)
     if (json === undefined) throw new Error(`Vitest wrote no results (exit code ${exitCode}):\n${output}`)
     return { ...parseJsonReport(json), output, exitCode }

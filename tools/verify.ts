@@ -21,6 +21,7 @@ import { NOT_IMPLEMENTED } from '../harness/reporting/progress.ts'
 import { ensureDevDependencies } from '../harness/dev-dependencies.ts'
 import { runCommand } from '../harness/run-command.ts'
 import { runKataTests, vitestBin, type KataRunReport, type TestResult } from '../harness/run-katas.ts'
+import { gradingNode } from '../grader/grading-node.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
 
 const wrongDir = join(projectRoot, 'fixtures', 'wrong')
@@ -207,12 +208,29 @@ async function checkWrongImplementations(): Promise<StepResult> {
     if (count < MIN_WRONG_PER_KATA) details.push(`${kata.folder} has ${count} wrong implementations; keep at least ${MIN_WRONG_PER_KATA}`)
   }
   const rounds = inRounds(wrong)
-  const verdicts = await mapWithConcurrency(rounds, 2, runRound)
-  const failures = verdicts.flat().filter((verdict) => verdict !== undefined)
+  const tried = rounds.flat()
+  const verdicts = (await mapWithConcurrency(rounds, 2, (round) => runRound(round))).flat()
+  // A kata whose tests all skip on this Node (it needs a newer Node's feature) is tried on the Node the grader grades with.
+  const skipped = tried.filter((_, i) => verdicts[i] === SKIPPED_HERE)
+  const node = skipped.length > 0 ? await gradingNode() : undefined
+  const retried = node?.instead ? (await mapWithConcurrency(inRounds(skipped), 2, (round) => runRound(round, node.path))).flat() : skipped.map(() => SKIPPED_HERE)
+  const retriedOrder = node?.instead ? inRounds(skipped).flat() : skipped
+  const failures = [
+    ...verdicts.filter((verdict) => verdict !== SKIPPED_HERE),
+    ...retried.map((verdict, i) => (verdict === SKIPPED_HERE ? `${labelOf(retriedOrder[i]!)}: ${SKIPPED_HERE}` : verdict)),
+  ].filter((verdict): verdict is string => verdict !== undefined)
   details.push(...failures)
   const caught = wrong.length - failures.length
-  return { ok: details.length === 0, summary: `${caught}/${wrong.length} caught, in ${rounds.length} runs`, details }
+  const onOtherNode = node?.instead ? `; ${skipped.length} of them on Node ${node.version}, as ${node.instead}` : ''
+  return { ok: details.length === 0, summary: `${caught}/${wrong.length} caught, in ${rounds.length} runs${onOtherNode}`, details }
 }
+
+function labelOf(wrong: WrongImplementation): string {
+  return `${wrong.kata.folder}/${wrong.name}`
+}
+
+/** A wrong implementation whose kata's tests all skipped: this Node cannot tell. */
+const SKIPPED_HERE = 'every test of its kata skipped on this Node'
 
 async function listWrongImplementations(): Promise<WrongImplementation[]> {
   const found: WrongImplementation[] = []
@@ -239,14 +257,14 @@ function inRounds(wrong: WrongImplementation[]): WrongImplementation[][] {
 }
 
 /** Runs one round in a folder laid out like katas/, and says what each wrong implementation got away with. */
-async function runRound(round: WrongImplementation[]): Promise<(string | undefined)[]> {
+async function runRound(round: WrongImplementation[], node?: string): Promise<(string | undefined)[]> {
   const implementationRoot = await mkdtemp(join(tmpdir(), 'socket-katas-wrong-'))
   try {
     for (const wrong of round) {
       await mkdir(join(implementationRoot, wrong.kata.folder))
       await cp(wrong.file, join(implementationRoot, wrong.kata.folder, wrong.kata.implementationFile))
     }
-    const report = await runKataTests({ implementationRoot, katas: round.map((w) => w.kata.folder) })
+    const report = await runKataTests({ implementationRoot, katas: round.map((w) => w.kata.folder), node })
     return round.map((wrong) => verdictOn(wrong, report))
   } finally {
     await rm(implementationRoot, { recursive: true, force: true })
@@ -254,10 +272,12 @@ async function runRound(round: WrongImplementation[]): Promise<(string | undefin
 }
 
 function verdictOn(wrong: WrongImplementation, report: KataRunReport): string | undefined {
-  const label = `${wrong.kata.folder}/${wrong.name}`
+  const label = labelOf(wrong)
   const fileError = report.fileErrors.find((error) => error.kata === wrong.kata.folder)
   if (fileError) return `${label}: the test file failed to run at all: ${firstLine(fileError.message)}`
-  const failed: TestResult[] = report.tests.filter((test) => test.kata === wrong.kata.folder && test.state === 'failed')
+  const tests = report.tests.filter((test) => test.kata === wrong.kata.folder)
+  if (tests.length > 0 && tests.every((test) => test.state === 'skipped')) return SKIPPED_HERE
+  const failed: TestResult[] = tests.filter((test) => test.state === 'failed')
   if (failed.length === 0) return `${label}: passes every test; the tests are too weak to catch it`
   const messages = failed.flatMap((test) => test.failureMessages)
   if (messages.some((message) => message.includes(wrong.caughtBy))) return undefined

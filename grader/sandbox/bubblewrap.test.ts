@@ -14,7 +14,7 @@ let cannotRun: string | undefined
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'sandbox-test-'))
   await writeFile(join(scratch, 'events.key'), 'secret', { mode: 0o600 })
-  view = { projectRoot, readOnly: [], scratch, tmpMiB: 1 }
+  view = { projectRoot, node: process.execPath, readOnly: [], scratch, tmpMiB: 1 }
   cannotRun = !asRoot ? 'needs root, to run the probe as a throwaway user the way the grader does' : bubblewrapProblem(view, asRoot)
 })
 

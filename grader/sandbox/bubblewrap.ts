@@ -30,6 +30,8 @@ const RUN_CAPABILITIES = ['CAP_SETUID', 'CAP_SETGID', 'CAP_KILL', 'CAP_SYS_PTRAC
 
 export interface SandboxView {
   projectRoot: string
+  /** The Node binary the run starts (grader/grading-node.ts); its installation is bound readable by every user. */
+  node: string
   /** Read-only folders the run also needs: the implementation under test when it is not staged, a --tests folder. */
   readOnly: string[]
   /** The run's own folder (staged kata files, events file, key), read-write for the test process only (0700). */
@@ -52,7 +54,7 @@ export function bubblewrapArgs(view: SandboxView, asRoot: boolean): string[] {
     // /tmp first: what is bound after it (the project, Node, the scratch folder) may live under the host's /tmp.
     '--perms', '1777', '--size', String(view.tmpMiB * 1024 * 1024), '--tmpfs', '/tmp',
     ...systemFolders(),
-    ...readableByEveryone(nodeInstallation()),
+    ...readableByEveryone(nodeInstallation(view.node)),
     ...PROJECT_ENTRIES.flatMap((entry) => readOnlyBind(join(view.projectRoot, entry))),
     ...view.readOnly.flatMap(readOnlyBind),
     '--bind', view.scratch, view.scratch,
@@ -85,8 +87,8 @@ function readableByEveryone(path: string): string[] {
 }
 
 /** The folder Node is installed in (…/bin/node → …), which need not be under /usr. */
-function nodeInstallation(): string {
-  return dirname(dirname(realpathSync(process.execPath)))
+function nodeInstallation(node: string): string {
+  return dirname(dirname(realpathSync(node)))
 }
 
 /** Why bwrap cannot make this sandbox here, or undefined when an empty one starts `true`. */
