@@ -14,7 +14,7 @@ import { cutToWidth, wrapToWidth } from '../harness/reporting/terminal-text.ts'
 import { listKatas, type Kata } from '../harness/katas.ts'
 import { parseTestDescriptions, readLesson } from '../harness/reporting/lessons.ts'
 import { implementationRoot, testsRoot, typedFrom } from '../harness/paths.ts'
-import { kataState, progressSummary, type KataRun } from '../harness/reporting/progress.ts'
+import { hasWorkLeft, kataState, progressSummary, type KataRun } from '../harness/reporting/progress.ts'
 import { formatDuration, sleep } from '../harness/lifecycle/within.ts'
 import { NO_HINTS_LEFT, revealNextHint } from './hints.ts'
 import { KataRunner } from './kata-runner.ts'
@@ -88,7 +88,7 @@ export class WatchSession {
   private firstUnfinished(): Kata | undefined {
     return this.katas.find((kata) => {
       const run = this.results.get(kata.folder)
-      return !run || kataState(run).kind !== 'done'
+      return !run || hasWorkLeft(kataState(run))
     })
   }
 

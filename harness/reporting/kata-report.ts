@@ -53,6 +53,8 @@ function unwrappedReport(run: KataRun, context: ReportContext): string {
     }
     case 'broken':
       return `${red('✘')} ${name}  could not run: ${indent(throughCodeFrame(state.reason), '    ').trimStart()}`
+    case 'cannot-run-here':
+      return `${dim('–')} ${name}  cannot run here, every test skipped: ${state.reason}`
     case 'in-progress': {
       const failing = failingTests(run)
       const index = (context.failureIndex ?? 0) % failing.length

@@ -27,6 +27,12 @@ describe('kataState', () => {
     expect(kataState({ kata: kata('01-bind'), tests: [passed(), stubFailure] })).toMatchObject({ kind: 'in-progress', passing: 1 })
   })
 
+  test('cannot run here when every test skipped, with each reason once', () => {
+    const skipped = (skipNote: string): TestOutcome => ({ name: 's', state: 'skipped', skipNote })
+    const run: KataRun = { kata: kata('17-reuse-port'), tests: [skipped('old Node'), skipped('old Node'), skipped('no ss')] }
+    expect(kataState(run)).toEqual({ kind: 'cannot-run-here', reason: 'old Node; no ss' })
+  })
+
   test('broken when the test file could not load', () => {
     expect(kataState({ kata: kata('01-bind'), tests: [], loadError: 'SyntaxError: Unexpected token' })).toEqual({
       kind: 'broken',
@@ -58,5 +64,21 @@ test('formatProgress says when the run covered only some katas', () => {
   expect(text.split('\n').slice(-2)).toEqual([
     'Every kata in this run passes.',
     '(this run had 1 of 6 katas; npm test runs them all)',
+  ])
+})
+
+test('formatProgress: a kata this machine cannot run is neither next nor in the way of "every kata passes"', () => {
+  const cannot: TestOutcome = { name: 's', state: 'skipped', skipNote: 'this Node (20.20.2) has no reusePort option' }
+  const runs: KataRun[] = [
+    { kata: kata('16-unix-sockets'), tests: [passed()] },
+    { kata: kata('17-reuse-port'), tests: [cannot, cannot] },
+  ]
+  const text = plain(formatProgress(runs, { implementationRoot: '/p/katas', testsRoot: '/p/katas', cwd: '/p', totalKatas: 2 }))
+  expect(text.split('\n')).toEqual([
+    'Progress (katas)',
+    '  ✔ 16-unix-sockets  done 1/1',
+    '  – 17-reuse-port    cannot run here: this Node (20.20.2) has no reusePort option',
+    '',
+    'Every kata this machine can run passes (1 cannot run here: see above).',
   ])
 })

@@ -50,15 +50,28 @@ export type KataState =
   | { kind: 'in-progress'; passing: number; total: number }
   | { kind: 'not-started'; total: number }
   | { kind: 'broken'; reason: string }
+  /** Every test skipped: this machine cannot run the kata (kata 17 on a Node without reusePort). */
+  | { kind: 'cannot-run-here'; reason: string }
 
 export function kataState({ tests, loadError }: KataRun): KataState {
   if (loadError !== undefined) return { kind: 'broken', reason: loadError }
   const ran = tests.filter((test) => test.state !== 'skipped')
+  if (tests.length > 0 && ran.length === 0) return { kind: 'cannot-run-here', reason: skipReasons(tests) }
   const passing = ran.filter((test) => test.state === 'passed').length
   if (ran.length > 0 && passing === ran.length) return { kind: 'done', passing, total: ran.length }
   const untouched = ran.every((test) => test.state === 'failed' && isNotImplemented(test.message))
   if (passing === 0 && untouched) return { kind: 'not-started', total: ran.length }
   return { kind: 'in-progress', passing, total: ran.length }
+}
+
+/** Whether the learner has work left in a kata: not when it passes, nor when this machine cannot run it. */
+export function hasWorkLeft(state: KataState): boolean {
+  return state.kind !== 'done' && state.kind !== 'cannot-run-here'
+}
+
+/** Why tests were skipped, each reason once. */
+export function skipReasons(tests: TestOutcome[]): string {
+  return [...new Set(tests.filter((test) => test.state === 'skipped').map((test) => test.skipNote ?? 'no reason given'))].join('; ')
 }
 
 interface Paths {
@@ -82,9 +95,11 @@ export function formatProgress(runs: KataRun[], paths: Paths): string {
   const partial = runs.length < paths.totalKatas
   const width = Math.max(...runs.map((run) => run.kata.folder.length))
   const lines = runs.map((run) => formatKataLine(run, width))
-  const next = runs.find((run) => kataState(run).kind !== 'done')
+  const next = runs.find((run) => hasWorkLeft(kataState(run)))
   const header = bold(`Progress (${relative(paths.cwd, paths.implementationRoot) || '.'})`)
-  const footer = next ? nextStep(next, paths) : green(partial ? 'Every kata in this run passes.' : 'Every kata passes. Well done.')
+  const unrunnable = runs.filter((run) => kataState(run).kind === 'cannot-run-here').length
+  const allPass = unrunnable > 0 ? `Every kata this machine can run passes (${unrunnable} cannot run here: see above).` : partial ? 'Every kata in this run passes.' : 'Every kata passes. Well done.'
+  const footer = next ? nextStep(next, paths) : green(allPass)
   const scope = partial ? [dim(`(this run had ${runs.length} of ${paths.totalKatas} katas; npm test runs them all)`)] : []
   return [header, ...lines, '', footer, ...scope].join('\n')
 }
@@ -93,8 +108,7 @@ function formatKataLine(run: KataRun, width: number): string {
   const state = kataState(run)
   const name = run.kata.folder.padEnd(width)
   const skipped = run.tests.filter((test) => test.state === 'skipped')
-  const reasons = [...new Set(skipped.map((test) => test.skipNote ?? 'no reason given'))].join('; ')
-  const skipNote = skipped.length > 0 ? dim(`  (${skipped.length} skipped: ${reasons})`) : ''
+  const skipNote = skipped.length > 0 ? dim(`  (${skipped.length} skipped: ${skipReasons(run.tests)})`) : ''
   switch (state.kind) {
     case 'done':
       return `  ${green('✔')} ${name}  ${green('done')} ${dim(`${state.passing}/${state.total}`)}${skipNote}`
@@ -104,6 +118,8 @@ function formatKataLine(run: KataRun, width: number): string {
       return `  ${dim('○')} ${name}  ${dim('not started')}`
     case 'broken':
       return `  ${red('✘')} ${name}  ${red('could not run:')} ${firstLine(state.reason)}`
+    case 'cannot-run-here':
+      return `  ${dim('–')} ${name}  ${dim(`cannot run here: ${state.reason}`)}`
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { dim } from '../../harness/reporting/colors.ts'
 import type { Kata } from '../../harness/katas.ts'
-import { kataState } from '../../harness/reporting/progress.ts'
+import { hasWorkLeft, kataState } from '../../harness/reporting/progress.ts'
 import { runCommand } from '../command.ts'
 import { NO_HINTS_LEFT, revealNextHint } from '../hints.ts'
 import { kataFromArgument } from '../kata-arg.ts'
@@ -19,7 +19,7 @@ async function firstUnfinishedKata(): Promise<Kata | undefined> {
   console.log(dim('No kata named: running them all to find the first one not passing yet…'))
   const runner = await KataRunner.start()
   try {
-    return (await runner.run()).find((run) => kataState(run).kind !== 'done')?.kata
+    return (await runner.run()).find((run) => hasWorkLeft(kataState(run)))?.kata
   } finally {
     await runner.close()
   }
