@@ -213,7 +213,7 @@ describe('listenUnix(path)', () => {
     expect(created, `what the folder ${dir} holds after listenUnix() refused a ${LONG_PATH_BYTES}-byte path: nothing (check the length before touching the filesystem)`).toEqual([])
   })
 
-  test('a 120-byte path in fewer than 108 characters (é is 2 bytes in UTF-8): rejects with ENAMETOOLONG too, the limit is in bytes', async () => {
+  test('a 120-byte path in fewer than 108 characters (é is two bytes in UTF-8): rejects with ENAMETOOLONG too, the limit is in bytes', async () => {
     const dir = await folder()
     const path = pathOfBytes(dir, LONG_PATH_BYTES, 'é')
     expect(path.length, "the test's setup: a path of fewer characters than sun_path holds bytes").toBeLessThanOrEqual(MAX_PATH_BYTES)
