@@ -148,8 +148,8 @@ describe('listenUnix(path)', () => {
     const fate = await liveServerFate(live, path)
     expect(
       fate,
-      `listenUnix() on the path of a live server (it ${describeOutcome(result)}): a live server's socket file must never be removed. ` +
-        'Removing it does not stop that server; it only makes it unreachable, for good. Connect to the file first: a server that accepts is alive',
+      `listenUnix() on the path of a live server ${describeOutcome(result)}, and then ${fate}. A live server's socket file must never be removed: ` +
+        'removing it does not stop that server, it only makes it unreachable, for good. Connect to the file first: a server that accepts is alive',
     ).toBe('the live server still accepts new clients')
     expect(lstatSync(path).ino, `the live server's socket file at ${path} (its inode)`).toBe(inode)
     expect(settledAs(result), `listenUnix() on the path of a live server: it ${describeOutcome(result)}`).toBe('rejected with EADDRINUSE')
@@ -164,7 +164,7 @@ describe('listenUnix(path)', () => {
     const now = fileState(path)
     expect(
       now,
-      `what is at ${path}, a regular file before listenUnix() (which ${describeOutcome(result)}): only a socket file may be removed (lstat(), then isSocket())`,
+      `what is at ${path}, a regular file before listenUnix() (which ${describeOutcome(result)}), is now ${now}: only a socket file may be removed (lstat(), then isSocket())`,
     ).toBe(`a regular file, inode ${inode}, content ${JSON.stringify(content)}`)
     expect(settledAs(result), `listenUnix() on a path where a regular file is: it ${describeOutcome(result)}`).toBe('rejected with EADDRINUSE')
   })
@@ -175,9 +175,10 @@ describe('listenUnix(path)', () => {
     writeFileSync(join(path, 'inside.txt'), 'kept')
     const inode = lstatSync(path).ino
     const result = await listenUnixOn(path, 'on a path where a folder is')
+    const now = fileState(path)
     expect(
-      fileState(path),
-      `what is at ${path}, a folder holding inside.txt before listenUnix() (which ${describeOutcome(result)}): only a socket file may be removed`,
+      now,
+      `what is at ${path}, a folder holding inside.txt before listenUnix() (which ${describeOutcome(result)}), is now ${now}: only a socket file may be removed`,
     ).toBe(`a folder, inode ${inode}, holding inside.txt`)
     expect(settledAs(result), `listenUnix() on a path where a folder is: it ${describeOutcome(result)}`).toBe('rejected with EADDRINUSE')
   })
@@ -190,9 +191,10 @@ describe('listenUnix(path)', () => {
     symlinkSync(target, path)
     const inode = lstatSync(path).ino
     const result = await listenUnixOn(path, "on a symlink to a dead server's socket file")
+    const now = fileState(path)
     expect(
-      fileState(path),
-      `what is at ${path}, a symlink to ${target} (a dead server's socket file) before listenUnix() (which ${describeOutcome(result)}): ` +
+      now,
+      `what is at ${path}, a symlink to ${target} (a dead server's socket file) before listenUnix() (which ${describeOutcome(result)}), is now ${now}: ` +
         'a symlink is not a socket file, whatever it points to (lstat() tells; stat() follows the link): leave it to whoever put it there',
     ).toBe(`a symlink, inode ${inode}, to ${target}`)
     expect(lstatSync(target).ino, `the dead server's socket file the symlink points to, ${target} (its inode)`).toBe(targetInode)
