@@ -5,8 +5,8 @@
  * still pending is the kata process's own account, since no kernel shows timers. A kata process that
  * crashed, got stuck or leaked is retired; the next test starts a fresh one.
  */
-import type { KernelSocket } from '../kernel/proc-net.ts'
-import { procNetUnavailable } from '../kernel/proc-net.ts'
+import type { KernelSocket, UnixSocket } from '../kernel/proc-net.ts'
+import { procNetUnavailable, unixSocketsOwnedBy } from '../kernel/proc-net.ts'
 import { within, sleep } from '../lifecycle/within.ts'
 import { endpoint } from '../sockets/addresses.ts'
 import type { KataProcess } from './kata-process.ts'
@@ -69,7 +69,15 @@ async function kernelLeaks(process: KataProcess, leftovers: Leftover[]): Promise
   while (holdsSockets(process) && performance.now() < giveUpAt) await sleep(10)
   if (!holdsSockets(process)) return []
   const open = process.sockets('any')
-  return open.map((row) => describeRow(row, leftovers.find((leftover) => leftover.localPort === row.localPort)))
+  const unix = (process.alive ? unixSocketsOwnedBy(process.socketOwner) : undefined) ?? []
+  return [...open.map((row) => describeRow(row, leftovers.find((leftover) => leftover.localPort === row.localPort))), ...unix.map(describeUnixRow)]
+}
+
+/** "a Unix socket server listening on /tmp/k16-x/server.sock", from /proc/net/unix (which has no port to match a leftover by). */
+function describeUnixRow(row: UnixSocket): string {
+  if (row.listening) return `a Unix socket server listening on ${row.path || 'an unnamed socket'}`
+  if (row.state === '03') return row.path ? `a Unix socket connection accepted on ${row.path}` : 'a Unix socket connection (a client\'s end: it has no path of its own)'
+  return `a Unix ${row.type} socket${row.path ? ` bound to ${row.path}` : ''}, not connected`
 }
 
 /**

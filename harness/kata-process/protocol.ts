@@ -164,7 +164,7 @@ export interface Observed {
 
 /** Something the learner's code still holds once the test has released what it owns. */
 export interface Leftover {
-  kind: 'tcp-server' | 'tcp-socket' | 'udp-socket' | 'timer' | 'interval' | 'handle'
+  kind: 'tcp-server' | 'tcp-socket' | 'udp-socket' | 'timer' | 'interval' | 'handle' | 'unix-server'
   /** Whether it keeps the process alive (false after unref()). */
   ref: boolean
   /** "a TCP server listening on 127.0.0.1:41234", "a 10 s timer" */

@@ -48,6 +48,12 @@ export class RemoteServer extends RemoteHandle<ServerFacts> {
     return address && typeof address === 'object' ? address.port : undefined
   }
 
+  /** The path it listened on when it crossed, for a server on a Unix domain socket (a pipe, to Node). */
+  get path(): string | undefined {
+    const { address } = this.facts
+    return typeof address === 'string' ? address : undefined
+  }
+
   /** Makes the server report an accept() that failed (EMFILE), as Node reports one: an 'error' event. */
   failAccept(): Promise<void> {
     return this.host.invoke(this.id, 'fail-accept', []) as Promise<void>

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { decodeAddress, parseProcNet } from './proc-net.ts'
+import { decodeAddress, parseProcNet, parseProcNetUnix } from './proc-net.ts'
 
 // Captured from /proc/net/tcp and /proc/net/tcp6 on x86_64 Linux (little-endian words).
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -56,5 +56,24 @@ describe('decodeAddress', () => {
     ['B80D0120010000000000000001000000', '2001:db8:0:1::1'],
   ])('%s is %s', (hex, address) => {
     expect(decodeAddress(hex)).toBe(address)
+  })
+})
+
+// Captured from /proc/net/unix on x86_64 Linux: a listener, a connected pair (one end unnamed), a path with a space, an abstract name.
+const UNIX = `Num       RefCount Protocol Flags    Type St Inode Path
+00000000ba828ace: 00000002 00000000 00010000 0001 01 5772581 /var/run/docker.sock
+00000000fbf72ce2: 00000003 00000000 00000000 0001 03 5829713 /tmp/k16-a/live server
+00000000cbd9ba53: 00000003 00000000 00000000 0001 03 5828274
+00000000e391a128: 00000002 00000000 00000000 0002 01 5842789 @/org/example
+`
+
+describe('parseProcNetUnix', () => {
+  test('reads type, state, the listening flag, inode and path (spaces kept, none for an unnamed socket)', () => {
+    expect(parseProcNetUnix(UNIX)).toEqual([
+      { type: 'stream', state: '01', listening: true, inode: 5772581, path: '/var/run/docker.sock' },
+      { type: 'stream', state: '03', listening: false, inode: 5829713, path: '/tmp/k16-a/live server' },
+      { type: 'stream', state: '03', listening: false, inode: 5828274, path: '' },
+      { type: 'dgram', state: '01', listening: false, inode: 5842789, path: '@/org/example' },
+    ])
   })
 })

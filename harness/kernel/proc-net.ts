@@ -233,3 +233,72 @@ export function listenersOn(owner: SocketOwner, port: number): string[] {
     endpoint(socket.localAddress, socket.localPort),
   )
 }
+
+// --- Unix domain sockets (/proc/net/unix) ---
+
+/** One row of /proc/net/unix: a Unix domain socket, by inode, with the path it is bound to if any. */
+export interface UnixSocket {
+  /** 'stream', 'dgram' or 'seqpacket' (the Type column: 0001, 0002, 0005). */
+  type: string
+  /** The St column: 01 unconnected (a listener is one too), 02 connecting, 03 connected, 04 disconnecting. */
+  state: string
+  /** The Flags column has __SO_ACCEPTCON (00010000): listen() was called on it. */
+  listening: boolean
+  inode: number
+  /** The path it is bound to ('@name' for an abstract one); '' for an unnamed socket (a client's end, say). */
+  path: string
+}
+
+const UNIX_TYPES: Record<string, string> = { '0001': 'stream', '0002': 'dgram', '0005': 'seqpacket' }
+/** __SO_ACCEPTCON in include/uapi/linux/net.h. */
+const SO_ACCEPTCON = 0x10000
+
+/** Parses the text of /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path". */
+export function parseProcNetUnix(text: string): UnixSocket[] {
+  return text
+    .split('\n')
+    .slice(1)
+    .filter((line) => line.trim().length > 0)
+    .map((line) => {
+      // The path is the rest of the line after the inode, and may itself hold spaces.
+      const match = /^\s*\S+:\s+\S+\s+\S+\s+([0-9A-Fa-f]+)\s+([0-9A-Fa-f]+)\s+([0-9A-Fa-f]+)\s+(\d+)(?: (.*))?$/.exec(line)
+      const [, flags = '0', type = '', state = '', inode = '0', path = ''] = match ?? []
+      return { type: UNIX_TYPES[type] ?? type, state, listening: (parseInt(flags, 16) & SO_ACCEPTCON) !== 0, inode: Number(inode), path }
+    })
+}
+
+/** Every Unix domain socket in this network namespace (one read of /proc/net/unix); none where it cannot be read. */
+export function unixSockets(): UnixSocket[] {
+  try {
+    return parseProcNetUnix(readFileSync('/proc/net/unix', 'utf8'))
+  } catch {
+    return []
+  }
+}
+
+/** Why /proc/net/unix cannot be read here, or undefined when it can. */
+export function procNetUnixUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `the kernel's table of Unix sockets is read from /proc/net/unix, which ${process.platform} does not have`
+  try {
+    readFileSync('/proc/net/unix')
+    return undefined
+  } catch (error) {
+    return `/proc/net/unix cannot be read here (${(error as NodeJS.ErrnoException).code})`
+  }
+}
+
+/**
+ * The Unix domain sockets `owner` holds open, by the inodes among its descriptors (/proc/<pid>/fd),
+ * but those it is told to ignore; undefined when they cannot be told: /proc/net/unix has no uid column,
+ * so an owner known only by its uid, or whose descriptors cannot be read, cannot be matched.
+ */
+export function unixSocketsOwnedBy(owner: SocketOwner): UnixSocket[] | undefined {
+  if ('uid' in owner) return undefined
+  const inodes = socketInodesOf(owner.pid)
+  if (inodes === undefined) return undefined
+  const ignore = owner.ignore ?? new Set()
+  const wanted = new Set([...inodes].filter((inode) => !ignore.has(inode)))
+  if (wanted.size === 0) return []
+  const seen = new Set<number>()
+  return unixSockets().filter((socket) => wanted.has(socket.inode) && !seen.has(socket.inode) && seen.add(socket.inode))
+}

@@ -111,6 +111,7 @@ function describeHandle(type: string, resource: object): Leftover | undefined {
   const ref = hasRef(resource)
   if (owner instanceof net.Server) {
     const address = owner.address()
+    if (owner.listening && typeof address === 'string') return { kind: 'unix-server', ref, description: `a Unix socket server listening on ${address}` }
     if (!owner.listening || !address || typeof address === 'string') return undefined
     return { kind: 'tcp-server', ref, localPort: address.port, description: `a TCP server listening on ${endpoint(address.address, address.port)}` }
   }
@@ -128,6 +129,7 @@ function describeHandle(type: string, resource: object): Leftover | undefined {
     }
   }
   if (type === 'TCPWRAP' || type === 'TCPSERVERWRAP' || type === 'UDPWRAP') return undefined // closing: its owner let go
+  if (type === 'PIPEWRAP' || type === 'PIPESERVERWRAP') return undefined // a Unix socket closing (a listen that failed, say): its owner let go
   return { kind: 'handle', ref, description: `a ${type} handle` }
 }
 

@@ -1,0 +1,81 @@
+/**
+ * The test's own ends of Unix domain sockets: a folder for socket files, servers on a path, clients,
+ * and the socket file a killed server leaves behind. All bounded and cleaned up after the test.
+ */
+import { spawn } from 'node:child_process'
+import { chownSync, lstatSync, mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { closeAfterTest } from '../lifecycle/cleanup.ts'
+import { nextEvent, within } from '../lifecycle/within.ts'
+
+const CONNECT_MS = 2000
+/** A child Node process starts, listens and says so: slow on a busy machine. */
+const CHILD_LISTENING_MS = 10_000
+const CHILD_EXIT_MS = 5000
+
+/**
+ * A fresh folder for socket files, under the system's temporary folder, removed after the test with
+ * all it holds. With `owner` (the kata process's user, when it is another than the test's), that user
+ * owns it: the code under test may create and remove files in it, whoever made them; nobody else may.
+ */
+export function socketFolder(owner?: number): string {
+  const folder = mkdtempSync(join(tmpdir(), 'sk-'))
+  closeAfterTest(() => rmSync(folder, { recursive: true, force: true }))
+  if (owner !== undefined && owner !== process.getuid?.()) chownSync(folder, owner, -1)
+  return folder
+}
+
+/**
+ * A server of the test's own listening on `path`, its socket file writable by every user (so that a
+ * kata process running as another user may connect to it, as to any server's); closed after the test.
+ */
+export async function unixTestServer(path: string): Promise<net.Server> {
+  const server = closeAfterTest(net.createServer((socket) => closeAfterTest(socket.on('error', () => {}))))
+  server.listen({ path, readableAll: true, writableAll: true })
+  await nextEvent(server, 'listening', CONNECT_MS, `the test's own server never started listening on ${path}`)
+  return server
+}
+
+/** Tries to connect to the socket at `path`: 'connected' (the socket is closed after the test), or the error code. */
+export async function unixConnectionAttempt(path: string): Promise<{ result: string; client: net.Socket }> {
+  const client = closeAfterTest(net.connect({ path }))
+  try {
+    await nextEvent(client, 'connect', CONNECT_MS, `a connection to ${path} neither succeeded nor failed`)
+    return { result: 'connected', client }
+  } catch (error) {
+    return { result: (error as NodeJS.ErrnoException).code ?? (error as Error).message, client }
+  }
+}
+
+/**
+ * Leaves a dead server's socket file at `path`: a child Node process (not the kata process) listens
+ * there, its file writable by every user, and is killed with SIGKILL, so that nothing closes the
+ * socket or removes the file. Resolves once the child has exited; returns the file's inode.
+ */
+export async function deadServerSocketFile(path: string): Promise<number> {
+  const script = `
+    const net = require('node:net')
+    net.createServer().listen({ path: process.argv[1], readableAll: true, writableAll: true }, () => process.stdout.write('listening\\n'))
+  `
+  const child = spawn(process.execPath, ['-e', script, path], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  closeAfterTest(() => {
+    child.kill('SIGKILL')
+    return exited
+  })
+  let output = ''
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const listening = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes('listening')) resolve()
+    })
+    void exited.then(() => reject(new Error(`the test's helper process ended before it listened on ${path}: ${output.trim()}`)))
+  })
+  await within(CHILD_LISTENING_MS, `the test's helper process never listened on ${path}`, listening)
+  child.kill('SIGKILL')
+  await within(CHILD_EXIT_MS, "the test's helper process did not exit after SIGKILL", exited)
+  return lstatSync(path).ino
+}
