@@ -46,7 +46,7 @@ async function listening(host: string, port: number, count: number): Promise<Ser
     result.resolved,
     `listenShared('${host}', ${port}, ${count}) ${describeOutcome(result)}` +
       (!result.resolved && result.error.code === 'EADDRINUSE'
-        ? ': a second listener on a port needs SO_REUSEPORT, and so does every listener already there, the first included (listen({ host, port, reusePort: true }) for each)'
+        ? ": a second listener on a port needs SO_REUSEPORT, and so does every listener already there, the first included (listen({ host, port, reusePort: true }) for each; exclusive: false is cluster's sharing of one socket, not SO_REUSEPORT)"
         : ''),
   ).toBe(true)
   const servers = (result as { value: Servers }).value
@@ -60,8 +60,9 @@ async function listenRows(): Promise<KernelSocket[]> {
   return kata.sockets('tcp', (row) => row.state === 'LISTEN')
 }
 
-function listensOn(rows: KernelSocket[]): string[] {
-  return rows.map((row) => endpoint(row.localAddress, row.localPort)).sort()
+/** "127.0.0.1:41234, 127.0.0.1:41234", or "none": the rows' local ends, in full (a failure shows every one). */
+function listensOn(rows: KernelSocket[]): string {
+  return rows.length === 0 ? 'none' : rows.map((row) => endpoint(row.localAddress, row.localPort)).sort().join(', ')
 }
 
 /** The port the servers say they listen on (the first one's), for the rows the kernel should show. */
@@ -73,12 +74,13 @@ function reportedPort(servers: Servers, rows: KernelSocket[]): number | undefine
 async function expectSharedListeners(host: string, port: number | undefined, count: number, situation: string): Promise<void> {
   const rows = await listenRows()
   const ports = [...new Set(rows.map((row) => row.localPort))]
+  const found = listensOn(rows)
   expect(
-    listensOn(rows),
-    `your kata process's LISTEN sockets, as /proc/net/tcp shows them, ${situation}: ${count} separate sockets on exactly ${endpoint(host, port ?? 0)}` +
+    found,
+    `your kata process's LISTEN sockets, as /proc/net/tcp shows them, ${situation}: ${count} separate sockets on exactly ${endpoint(host, port ?? 0)} (found: ${found})` +
       (rows.length === 1 && count > 1 ? '. There is one socket: several net.Servers sharing one listening socket (one handle) are not several listeners' : '') +
       (ports.length > 1 ? `. They are on ${ports.length} ports: with port 0 only the first gets its port from the OS; the rest must listen on the port it got` : ''),
-  ).toEqual(Array.from({ length: count }, () => endpoint(host, port ?? 0)))
+  ).toBe(Array.from({ length: count }, () => endpoint(host, port ?? 0)).join(', '))
 }
 
 describe('listenShared(host, port, count)', () => {
@@ -153,7 +155,8 @@ describe('listenShared(host, port, count)', () => {
       result.resolved ? undefined : result.error.code,
       `127.0.0.1:${occupied.port} is held by a listener that did not set SO_REUSEPORT, so no listener may join it: listenShared() should reject with the listen error; it ${describeOutcome(result)}`,
     ).toBe('EADDRINUSE')
-    expect(listensOn(await listenRows()), "your kata process's LISTEN sockets once listenShared() had rejected (/proc/net/tcp): on failure, nothing may be left listening").toEqual([])
+    const left = listensOn(await listenRows())
+    expect(left, `your kata process's LISTEN sockets once listenShared() had rejected (/proc/net/tcp: ${left}): on failure, nothing may be left listening`).toBe('none')
   })
 
   test('a listen that fails after two succeeded (no descriptor left): rejects with EMFILE and closes the two servers it opened', async (context) => {
@@ -169,10 +172,11 @@ describe('listenShared(host, port, count)', () => {
       result.resolved ? undefined : result.error.code,
       `with room for only ${SPARE_DESCRIPTORS} more descriptors, the third listen fails with EMFILE: listenShared(..., ${COUNT_WHEN_SHORT}) should reject with that error; it ${describeOutcome(result)}`,
     ).toBe('EMFILE')
+    const left = listensOn(await listenRows())
     expect(
-      listensOn(await listenRows()),
-      `your kata process's LISTEN sockets once listenShared() had rejected (/proc/net/tcp): the ${SPARE_DESCRIPTORS} servers it had opened before the failure must be closed`,
-    ).toEqual([])
+      left,
+      `your kata process's LISTEN sockets once listenShared() had rejected (/proc/net/tcp: ${left}): the ${SPARE_DESCRIPTORS} servers it had opened before the failure must be closed`,
+    ).toBe('none')
   })
 })
 
