@@ -21,8 +21,11 @@ export function descriptorLimitUnavailable(): string | undefined {
   return reason
 }
 
-/** Runs `body` while process `pid` (running as `identity`, if it has one of its own) can open no new descriptor, then gives it its limit back. */
-export async function withNoFreeDescriptor<T>(pid: number, identity: Identity | undefined, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs `body` while process `pid` (running as `identity`, if it has one of its own) can open no new
+ * descriptor (or only `spare` more: its lowest free ones), then gives it its limit back.
+ */
+export async function withNoFreeDescriptor<T>(pid: number, identity: Identity | undefined, body: () => Promise<T>, spare = 0): Promise<T> {
   // stderr piped: it goes into a thrown error's message, never onto the learner's screen
   const run = (command: string, args: string[]) => execFileSync(...asUser(identity, command, args), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   const [soft, hard] = run('prlimit', ['--pid', String(pid), '--nofile', '--raw', '--noheadings', '--output=SOFT,HARD']).trim().split(/\s+/)
@@ -30,6 +33,11 @@ export async function withNoFreeDescriptor<T>(pid: number, identity: Identity | 
   const used = new Set(listing.split(' ').map(Number))
   let lowestFree = 0
   while (used.has(lowestFree)) lowestFree++
+  // The limit is one past the highest descriptor allowed: leave `spare` free ones below it.
+  for (let left = spare; left > 0; left--) {
+    lowestFree++
+    while (used.has(lowestFree)) lowestFree++
+  }
   run('prlimit', ['--pid', String(pid), `--nofile=${lowestFree}:${hard}`])
   try {
     return await body()

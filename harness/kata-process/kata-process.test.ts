@@ -223,6 +223,25 @@ test.runIf(descriptorLimitUnavailable() === undefined)('with no descriptor left,
   expect(await call(kata, 'send'), 'the limit is given back afterwards').toBe('sent')
 }, 10_000)
 
+test.runIf(descriptorLimitUnavailable() === undefined)('with spare descriptors, that many sockets open and the next fails with EMFILE', async () => {
+  const kata = await kataProcessWith(`
+    import net from 'node:net'
+    export async function listenMany(count: number): Promise<string[]> {
+      const servers: net.Server[] = []
+      const results: string[] = []
+      for (let i = 0; i < count; i++) {
+        const server = net.createServer()
+        results.push(await new Promise<string>((resolve) => {
+          server.once('error', (error: NodeJS.ErrnoException) => resolve(String(error.code)))
+          server.listen(0, '127.0.0.1', () => { servers.push(server); resolve('listening') })
+        }))
+      }
+      for (const server of servers) server.close()
+      return results
+    }`)
+  expect(await withNoFreeDescriptor(kata.pid, undefined, async () => call(kata, 'listenMany', 3), 2)).toEqual(['listening', 'listening', 'EMFILE'])
+}, 10_000)
+
 describe('a test double (runtime/test-doubles)', () => {
   test("is made in the kata process, passed to the learner's function, called there; the test reads its record", async () => {
     const kata = await kataProcessWith(`

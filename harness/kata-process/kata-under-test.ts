@@ -281,10 +281,10 @@ export class KataUnderTest<M> {
     return process.socketInodes()?.length ?? process.sockets('tcp').length + process.sockets('udp').length
   }
 
-  /** Runs `body` while the kata process can open no new file descriptor (see descriptor-limit.ts). */
-  async withNoFreeDescriptor<T>(body: () => Promise<T>): Promise<T> {
+  /** Runs `body` while the kata process can open no new file descriptor, or only `spare` more (see descriptor-limit.ts). */
+  async withNoFreeDescriptor<T>(body: () => Promise<T>, spare = 0): Promise<T> {
     const process = await this.process()
-    return withNoFreeDescriptor(process.pid, this.runAs, body)
+    return withNoFreeDescriptor(process.pid, this.runAs, body, spare)
   }
 
   /** Stops the kata process's event loop (SIGSTOP): it accepts nothing, while the kernel still completes handshakes. */
