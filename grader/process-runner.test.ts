@@ -39,7 +39,7 @@ test('a host that gives everything opens without a word', async (context) => {
 })
 
 test('runs on another Node than the grader\'s: the description says which, and why', async () => {
-  const olderNode = { path: process.execPath, version: '24.21.0', instead: 'this Node (20.20.2) has no reusePort option for server.listen()' }
+  const olderNode = { path: process.execPath, version: '24.21.0', instead: "Node 20.20.2 ignores listen()'s reusePort" }
   const runner = await ProcessRunner.open({ ...options, acceptWeakIsolation: true }, () => {}, { ...weakHost, node: olderNode })
-  expect(runner.description).toBe('process (own process group only; on Node 24.21.0, because this Node (20.20.2) has no reusePort option for server.listen())')
+  expect(runner.description).toBe("process (own process group only; on Node 24.21.0, because Node 20.20.2 ignores listen()'s reusePort)")
 })

@@ -3,12 +3,15 @@
  * reason on an older Node, and the grader grades on a Node that has them all (grader/grading-node.ts).
  */
 
-/** `server.listen({ reusePort })` (SO_REUSEPORT): Node 22.12 on the 22 line, 23.1 on the odd line, every later major. */
+/**
+ * Why Node `version` cannot share a port, or undefined when it can: `listen({ reusePort: true })` sets
+ * SO_REUSEPORT from Node 22.12.0 and 23.1.0 (nodejs/node#55408); older Node ignores the option
+ * silently, so its second listener on a port gets EADDRINUSE.
+ */
 export function reusePortUnsupported(version: string = process.versions.node): string | undefined {
   const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
-  const supported = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)
-  if (supported) return undefined
-  return `this Node (${version.replace(/^v/, '')}) has no reusePort option for server.listen() (it ignores it, and a second listener gets EADDRINUSE): it came in Node 22.12 and 23.1`
+  if (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)) return undefined
+  return `Node ${version.replace(/^v/, '')} ignores listen()'s reusePort (SO_REUSEPORT needs Node 22.12 or later, 23.1 on Node 23)`
 }
 
 /** Why this Node cannot run every kata's tests, or undefined when it can. */

@@ -7,6 +7,7 @@ import type { TestContext } from 'vitest'
 import { addressNotOnThisHost, missingAddressReason, privilegedPort, type BindingProcess } from '../sockets/addresses.ts'
 import { procNetUnavailable } from '../kernel/proc-net.ts'
 import { ssUnavailable } from '../kernel/ss.ts'
+import { reusePortUnsupported } from '../node-features.ts'
 
 /** Skips unless this host can listen on `address` (127.0.0.2 is Linux-only; ::1 needs IPv6). */
 export async function requireAddress(context: TestContext, address: string): Promise<void> {
@@ -56,19 +57,8 @@ export function requireUdpDatagramsOf(context: TestContext, bytes: number): void
   }
 }
 
-/**
- * Why Node `version` cannot share a port, or undefined when it can: `listen({ reusePort: true })` sets
- * SO_REUSEPORT from Node 22.12.0 and 23.1.0 (nodejs/node#55408); older Node ignores the option
- * silently, so its second listener on a port gets EADDRINUSE.
- */
-export function reusePortUnsupported(version: string = process.versions.node): string | undefined {
-  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
-  if (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)) return undefined
-  return `Node ${version.replace(/^v/, '')} ignores listen()'s reusePort (SO_REUSEPORT needs Node 22.12 or later, 23.1 on Node 23); the lesson shows the same in Python`
-}
-
 /** Skips unless the Node that runs the learner's code honours reusePort: the kata process runs this very binary (process.execPath). */
 export function requireReusePort(context: TestContext): void {
   const reason = reusePortUnsupported()
-  if (reason) context.skip(reason)
+  if (reason) context.skip(`${reason}; the lesson shows the same in Python`)
 }
