@@ -187,18 +187,28 @@ async function expectNothingLeftOpen(servers: TargetServer[], why: string): Prom
   )
 }
 
-/** How a call settled: "resolved", or "rejected with EADDRNOTAVAIL from connect" (the error's code and syscall). */
+/**
+ * How a call settled: "resolved", or its error's code and system call: "EADDRNOTAVAIL from connect"
+ * (the kernel's answer to a connect()), "EADDRINUSE, no syscall" (an error your code made itself).
+ */
 async function outcomeOf(call: KataCall<RemoteSocket[]>, ms: number, whatDidNotHappen: string): Promise<{ outcome: string; sockets: RemoteSocket[] }> {
   return within(ms, whatDidNotHappen, call).then(
     (sockets) => ({ outcome: 'resolved', sockets }),
     (error: unknown) => {
       if (isHarnessError(error)) throw error
       const { code, syscall, message } = error as NodeJS.ErrnoException
-      const from = syscall ? ` from ${syscall}` : ' (an error of no system call: made by your code, not the kernel)'
-      return { outcome: `rejected with ${code ?? `an error with no code (${message})`}${from}`, sockets: [] }
+      return { outcome: `${code ?? `an error with no code (${message})`}${syscall ? ` from ${syscall}` : ', no syscall'}`, sockets: [] }
     },
   )
 }
+
+/** Fails unless `actual` is `expected`, item for item; the message shows both whole (Vitest shortens long values). */
+function expectList(actual: string[], expected: string[], what: string): void {
+  const [seen, wanted] = [actual.join(', '), expected.join(', ')]
+  expect(seen, `${what}: seen ${seen || 'none'}; expected ${wanted}`).toBe(wanted)
+}
+
+const OUTCOME_NOTE = "(the error's code, and the system call that failed; 'no syscall' for an error your code made itself, not the kernel's)"
 
 /** Calls connectFromSamePort() and expects it to resolve within `ms`, with one socket per target. */
 async function connectAll(local: Local, servers: TargetServer[], ms = CALL_MS): Promise<RemoteSocket[]> {
@@ -206,10 +216,10 @@ async function connectAll(local: Local, servers: TargetServer[], ms = CALL_MS): 
   const { outcome, sockets } = await outcomeOf(
     connectFromSamePort(local, targets),
     ms,
-    `connectFromSamePort() never settled, connecting from ${endpoint(local.address, local.port)} to ${targets.map((t) => endpoint(t.host, t.port)).join(', ')}`,
+    `connectFromSamePort() never settled, connecting from ${endpoint(local.address, local.port)} to ${targetList(servers)}`,
   )
-  expect(outcome, `how connectFromSamePort() settled, every target listening`).toBe('resolved')
-  expect(sockets, `what connectFromSamePort() resolved with: an array of sockets, one per target`).toHaveLength(targets.length)
+  expect(outcome, `how connectFromSamePort() settled, every target listening ${OUTCOME_NOTE}`).toBe('resolved')
+  expect(sockets, 'what connectFromSamePort() resolved with: an array of sockets, one per target').toHaveLength(targets.length)
   return sockets
 }
 
@@ -223,22 +233,24 @@ function targetList(servers: TargetServer[]): string {
   return servers.map(({ target }) => endpoint(target.host, target.port)).join(', ')
 }
 
+/** The connections from `from` to each server, as the kernel's rows should show them: "local -> remote", sorted. */
+function connectionsFrom(from: string, servers: TargetServer[]): string[] {
+  return servers.map(({ target }) => `${from} -> ${endpoint(target.host, target.port)}`).sort()
+}
+
 describe('connectFromSamePort(local, targets)', () => {
   test('two targets, from a port the test chose: each server sees one connection from exactly that address and port, and the kernel shows both ESTAB', async () => {
     const servers = await targetServers(2)
     const local = { address: HOST, port: await freeTcpPort(HOST) }
     const from = endpoint(local.address, local.port)
     await connectAll(local, servers)
-    expect(
+    expectList(
       await acceptedFrom(servers),
+      [from, from],
       `where each target's server saw its connection come from, asked for ${from}: bind every socket to local.address and local.port (net.connect's localAddress, localPort) before it connects`,
-    ).toEqual([from, from])
+    )
     const rows = await yourEstablishedConnections(2)
-    if (rows) {
-      expect(rows, "your kata process's TCP sockets in the kernel (/proc/net/tcp): two connections, one local end, two remote ends").toEqual(
-        servers.map(({ target }) => `${from} -> ${endpoint(target.host, target.port)}`).sort(),
-      )
-    }
+    if (rows) expectList(rows, connectionsFrom(from, servers), "your kata process's TCP sockets in the kernel (/proc/net/tcp), ESTAB: two connections, one local end, two remote ends")
   }, TEST_MS)
 
   test("port 0, three targets: the port the OS chose for the first connection is every connection's port, as the servers and the kernel see it", async () => {
@@ -246,38 +258,41 @@ describe('connectFromSamePort(local, targets)', () => {
     await connectAll({ address: HOST, port: 0 }, servers)
     const froms = await acceptedFrom(servers)
     const first = froms[0]!
-    expect(first.endsWith(':0'), `where the first connection came from: port 0 asks the OS for a port`).toBe(false)
-    expect(
+    expect(first.endsWith(':0'), `where the first connection came from (${first}): port 0 asks the OS for a port`).toBe(false)
+    expectList(
       froms,
+      [first, first, first],
       `where each target's server saw its connection come from: with port 0, the first connection's port (${first}) is the OS's choice, ` +
-        "and every other connection must reuse it. Read it once the first has connected (socket.localPort) and bind the others to it; " +
+        'and every other connection must reuse it. Read it once the first has connected (socket.localPort) and bind the others to it; ' +
         'connecting them all with port 0, or all at once, gives each a port of its own',
-    ).toEqual([first, first, first])
+    )
     const rows = await yourEstablishedConnections(3)
-    if (rows) {
-      expect(rows, "your kata process's TCP sockets in the kernel (/proc/net/tcp): three connections, one local end").toEqual(
-        servers.map(({ target }) => `${first} -> ${endpoint(target.host, target.port)}`).sort(),
-      )
-    }
+    if (rows) expectList(rows, connectionsFrom(first, servers), "your kata process's TCP sockets in the kernel (/proc/net/tcp), ESTAB: three connections, one local end")
   }, TEST_MS)
 
-  test('returns the sockets in the order of targets, even when the first target answers last: the bytes the test writes through the i-th socket reach targets[i]', async (context) => {
+  test('returns the sockets in the order of targets, even when targets[1] answers last: the bytes the test writes through the i-th socket reach targets[i]', async (context) => {
     requireKernelSocketTable(context) // the test lets the slow server go once the kernel shows your SYN waiting there
     const slow = await slowTarget()
-    const servers = [slow, ...(await targetServers(2))]
+    const [first, last] = await targetServers(2)
+    const servers = [first!, slow, last!]
     const local = { address: HOST, port: await freeTcpPort(HOST) }
     const call = connectFromSamePort(
       local,
       servers.map((server) => server.target),
+    )
+    let settled = false // a call that settles early (it threw, say) is reported below, as it settled
+    call.then(
+      () => (settled = true),
+      () => (settled = true),
     )
     try {
       let rows: string[] = []
       await untilSeen(
         KERNEL_MS,
         () =>
-          `the kernel never showed your code trying to connect to targets[0] (${endpoint(HOST, slow.target.port)}), whose server drops the first SYN: ` +
+          `the kernel never showed your code trying to connect to targets[1] (${endpoint(HOST, slow.target.port)}), whose server drops the first SYN: ` +
           `your kata process held ${rows.length === 0 ? 'no TCP socket' : rows.join(', ')}`,
-        async () => (rows = await yourRows()).some((row) => row.endsWith(`:${slow.target.port} SYN-SENT`)),
+        async () => settled || (rows = await yourRows()).some((row) => row.endsWith(`:${slow.target.port} SYN-SENT`)),
       )
     } finally {
       slow.letGo()
@@ -285,19 +300,20 @@ describe('connectFromSamePort(local, targets)', () => {
     const { outcome, sockets } = await outcomeOf(
       call,
       SLOW_CALL_MS,
-      `connectFromSamePort() never settled, although every target listened: targets[0] answered only once the kernel sent its SYN again (1 s after the first)`,
+      'connectFromSamePort() never settled, although every target listened: targets[1] answered only once the kernel sent its SYN again (1 s after the first)',
     )
-    expect(outcome, 'how connectFromSamePort() settled, every target listening (the first one slowly)').toBe('resolved')
-    expect(sockets, `what connectFromSamePort() resolved with: an array of sockets, one per target`).toHaveLength(servers.length)
-    const notes = servers.map((_, i) => `through socket ${i}`)
+    expect(outcome, `how connectFromSamePort() settled, every target listening (targets[1] slowly) ${OUTCOME_NOTE}`).toBe('resolved')
+    expect(sockets, 'what connectFromSamePort() resolved with: an array of sockets, one per target').toHaveLength(servers.length)
+    const notes = servers.map((_, i) => `socket ${i}`)
     for (const [i, socket] of sockets.entries()) await within(CONNECT_MS, `the test could not write through socket ${i}`, socket.write(notes[i]!))
-    const arrived = () => servers.map((server) => server.accepted.map((connection) => connection.received.toString('latin1')).join(' + '))
-    await until(KERNEL_MS, 'not all arrived', () => arrived().every((text) => text.length > 0)).catch(() => {}) // what arrived is compared below
-    expect(
+    const arrived = () => servers.map((server) => server.accepted.map((connection) => connection.received.toString('latin1')).join(' + ') || 'nothing')
+    await until(KERNEL_MS, 'not all arrived', () => !arrived().includes('nothing')).catch(() => {}) // what arrived is compared below
+    expectList(
       arrived(),
-      'what each target received, in the order of targets, after the test wrote "through socket i" through the i-th socket you returned: ' +
+      notes,
+      'what each target received, in the order of targets, after the test wrote "socket i" through the i-th socket you returned: ' +
         'the i-th socket must be the connection to targets[i], whichever connected first',
-    ).toEqual(notes)
+    )
   }, SLOW_TEST_MS)
 
   test('a duplicate target (the same host and port twice): rejects with EADDRNOTAVAIL from connect, and closes the connection it had made', async () => {
@@ -310,9 +326,9 @@ describe('connectFromSamePort(local, targets)', () => {
     )
     expect(
       outcome,
-      'the second connection would have had the first one\'s 4-tuple (same local and remote address and port): the kernel refuses it at connect(), ' +
-        'with EADDRNOTAVAIL (the bind succeeds: the port is shared by a connection, not held by a listener). connectFromSamePort() should reject with that error',
-    ).toBe('rejected with EADDRNOTAVAIL from connect')
+      "the second connection would have had the first one's 4-tuple (same local and remote address and port): the kernel refuses it at connect(), " +
+        `with EADDRNOTAVAIL (the bind succeeds: the port is shared by a connection, not held by a listener). connectFromSamePort() should reject with that error ${OUTCOME_NOTE}`,
+    ).toBe('EADDRNOTAVAIL from connect')
     await expectNothingLeftOpen([server!], 'after a rejection, connectFromSamePort() should destroy every socket it opened')
   }, TEST_MS)
 
@@ -321,20 +337,24 @@ describe('connectFromSamePort(local, targets)', () => {
     const listener = await testServer(HOST) // the test's own, listening on the port your code is told to use
     const local = { address: HOST, port: listener.port }
     const { outcome } = await outcomeOf(
-      connectFromSamePort(local, servers.map((server) => server.target)),
+      connectFromSamePort(
+        local,
+        servers.map((server) => server.target),
+      ),
       CALL_MS,
       `connectFromSamePort() never settled, connecting from ${endpoint(local.address, local.port)} (where a listener of the test's is) to ${targetList(servers)}`,
     )
     expect(
       outcome,
       `a listener holds ${endpoint(local.address, local.port)}: a bind there fails with EADDRINUSE, even with SO_REUSEADDR (which libuv sets). ` +
-        'connectFromSamePort() should reject with that error, not pick another port',
-    ).toBe('rejected with EADDRINUSE from bind')
+        `connectFromSamePort() should reject with that error, not pick another port ${OUTCOME_NOTE}`,
+    ).toBe('EADDRINUSE from bind')
     await expectNothingLeftOpen(servers, 'after a rejection, connectFromSamePort() should destroy every socket it opened')
-    expect(
-      servers.map((server) => server.accepted.length),
-      "connections each target's server accepted: the bind failed, so no connection should have been made from anywhere else",
-    ).toEqual([0, 0])
+    expectList(
+      servers.map((server) => String(server.accepted.length)),
+      ['0', '0'],
+      "connections each target's server accepted: the bind failed, so no connection should have been made, from anywhere",
+    )
   }, TEST_MS)
 
   test('a target that refuses, after the first connected: rejects with ECONNREFUSED from connect, and closes the connections already made', async () => {
@@ -346,31 +366,28 @@ describe('connectFromSamePort(local, targets)', () => {
       CALL_MS,
       `connectFromSamePort() never settled, connecting to ${targets.map((t) => endpoint(t.host, t.port)).join(', ')}, the second of which refuses`,
     )
-    expect(outcome, `nothing listens at targets[1] (${endpoint(refusing.host, refusing.port)}): connectFromSamePort() should reject with the connect error`).toBe(
-      'rejected with ECONNREFUSED from connect',
+    expect(outcome, `nothing listens at targets[1] (${endpoint(refusing.host, refusing.port)}): connectFromSamePort() should reject with the connect error ${OUTCOME_NOTE}`).toBe(
+      'ECONNREFUSED from connect',
     )
     await until(KERNEL_MS, "targets[0]'s server never accepted the first connection", () => first!.accepted.length > 0)
     await expectNothingLeftOpen([first!, last!], 'after a rejection, connectFromSamePort() should destroy every socket it opened')
   }, TEST_MS)
 
-  test(`binds local.address: from ${OTHER_LOCAL} to servers on ${HOST}, every connection comes from ${OTHER_LOCAL}`, async (context) => {
+  test(`binds local.address: from ${OTHER_LOCAL}, a port the test chose, to servers on ${HOST}: every connection comes from exactly there`, async (context) => {
     await requireAddress(context, OTHER_LOCAL)
     const servers = await targetServers(2)
-    await connectAll({ address: OTHER_LOCAL, port: 0 }, servers)
+    const local = { address: OTHER_LOCAL, port: await freeTcpPort(OTHER_LOCAL) }
+    const from = endpoint(local.address, local.port)
+    await connectAll(local, servers)
     const froms = await acceptedFrom(servers)
-    const first = froms[0]!
-    expect(
+    expectList(
       froms.map((from) => from.replace(/:\d+$/, '')),
+      [OTHER_LOCAL, OTHER_LOCAL],
       `the address each target's server saw its connection come from: the kernel picks ${HOST} for a connection to ${HOST} unless the socket is bound first. ` +
-        'Pass local.address as net.connect\'s localAddress, for every connection',
-    ).toEqual([OTHER_LOCAL, OTHER_LOCAL])
-    expect(froms, "where each target's server saw its connection come from: one address, one port").toEqual([first, first])
+        "Pass local.address as net.connect's localAddress, for every connection",
+    )
+    expectList(froms, [from, from], "where each target's server saw its connection come from")
     const rows = await yourEstablishedConnections(2)
-    if (rows) {
-      expect(rows, "your kata process's TCP sockets in the kernel (/proc/net/tcp)").toEqual(
-        servers.map(({ target }) => `${first} -> ${endpoint(target.host, target.port)}`).sort(),
-      )
-    }
+    if (rows) expectList(rows, connectionsFrom(from, servers), "your kata process's TCP sockets in the kernel (/proc/net/tcp), ESTAB")
   }, TEST_MS)
 })
-
