@@ -25,6 +25,8 @@ const CALL_MS = 2000
  * sends it again 1 s later, 3 s if that one finds the queue still full on a busy machine, and 7 s.
  */
 const SLOW_CALL_MS = 10_000
+/** When Linux sends a dropped SYN again: 1 s after the first (its initial retransmission timeout). */
+const SYN_RETRY_MS = 1000
 /** How long the test waits for the kernel's table to show a state, or a server to see a connection close. */
 const KERNEL_MS = 2000
 const CONNECT_MS = 2000
@@ -300,7 +302,7 @@ describe('connectFromSamePort(local, targets)', () => {
     const { outcome, sockets } = await outcomeOf(
       call,
       SLOW_CALL_MS,
-      'connectFromSamePort() never settled, although every target listened: targets[1] answered only once the kernel sent its SYN again (1 s after the first)',
+      `connectFromSamePort() never settled, although every target listened: targets[1] answered only once the kernel sent its SYN again (${formatDuration(SYN_RETRY_MS)} after the first)`,
     )
     expect(outcome, `how connectFromSamePort() settled, every target listening (targets[1] slowly) ${OUTCOME_NOTE}`).toBe('resolved')
     expect(sockets, 'what connectFromSamePort() resolved with: an array of sockets, one per target').toHaveLength(servers.length)
