@@ -21,7 +21,7 @@ const OTHER_LOCAL = '127.0.0.2'
 /** How long connectFromSamePort() has to settle, every target on loopback. */
 const CALL_MS = 2000
 /**
- * The same, when the first target's server drops the first SYN (its accept queue is full): the kernel
+ * The same, when a target's server drops the first SYN (its accept queue is full): the kernel
  * sends it again 1 s later, 3 s if that one finds the queue still full on a busy machine, and 7 s.
  */
 const SLOW_CALL_MS = 10_000
@@ -74,14 +74,9 @@ async function targetServers(count: number, host = HOST): Promise<TargetServer[]
   return servers
 }
 
-/** A port where nothing listens now: a server of the test's listened there and closed. */
+/** A port where nothing listens on 127.0.0.1 now, below the ephemeral range (no port-0 listener of a parallel test can take it meanwhile). */
 async function refusingTarget(): Promise<{ host: string; port: number }> {
-  const server = net.createServer()
-  server.listen(0, HOST)
-  await nextEvent(server, 'listening', CONNECT_MS, `the test's own server never started listening on ${HOST}`)
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return { host: HOST, port }
+  return { host: HOST, port: await freeTcpPort(HOST) }
 }
 
 /**
