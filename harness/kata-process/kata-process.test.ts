@@ -10,7 +10,7 @@ import { bundle, runtimeBundle } from './bundle.ts'
 import { descriptorLimitUnavailable, withNoFreeDescriptor } from './descriptor-limit.ts'
 import { KataCall } from './kata-under-test.ts'
 import { KataProcess, KataProcessError, KataThrew } from './kata-process.ts'
-import { RemoteAsyncIterable, RemoteError, RemoteServer, type RemoteHandle } from './remote.ts'
+import { RemoteAsyncIterable, RemoteError, RemoteServer, RemoteSocket, type RemoteHandle } from './remote.ts'
 
 const folder = await mkdtemp(join(tmpdir(), 'kata-process-test-'))
 const running: KataProcess[] = []
@@ -332,3 +332,47 @@ function isRunning(pid: number): boolean {
     return false
   }
 }
+
+describe("a socket's write-write-read rounds (RemoteSocket.writeWriteRead, kata 15)", () => {
+  /** A server here that answers every `replyAfter` bytes with that many bytes, and what it received. */
+  async function replyingServer(replyAfter: number | undefined) {
+    let received = ''
+    const server = net.createServer((socket) => {
+      socket.setNoDelay(true).on('error', () => {})
+      let pending = 0
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1')
+        for (pending += chunk.length; replyAfter !== undefined && pending >= replyAfter; pending -= replyAfter) socket.write(Buffer.alloc(replyAfter))
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return { server, port: (server.address() as net.AddressInfo).port, received: () => received }
+  }
+
+  test('makes both writes of every round, waits for each reply, and times each round in the kata process', async () => {
+    const { server, port, received } = await replyingServer(10)
+    try {
+      const kata = await kataProcessWith('export const nothing = 0')
+      const { value } = await kata.create({ what: 'tcp-connection', host: '127.0.0.1', port })
+      const durations = await (value as RemoteSocket).writeWriteRead(3, 'hello', 'world', 10, 2000)
+      expect(durations).toHaveLength(3)
+      expect(durations.every((ms) => ms >= 0 && ms < 2000)).toBe(true)
+      expect(received()).toBe('helloworld'.repeat(3))
+    } finally {
+      server.close()
+    }
+  })
+
+  test('a reply that never comes fails within its bound, saying which round it was', async () => {
+    const { server, port } = await replyingServer(undefined)
+    try {
+      const kata = await kataProcessWith('export const nothing = 0')
+      const { value } = await kata.create({ what: 'tcp-connection', host: '127.0.0.1', port })
+      await expect((value as RemoteSocket).writeWriteRead(2, 'hello', 'world', 10, 200)).rejects.toThrow(
+        "after 0 of 2 write-write-read rounds, round 1's reply had not arrived (0 of 10 bytes) within 200 ms in all",
+      )
+    } finally {
+      server.close()
+    }
+  })
+})

@@ -86,6 +86,16 @@ export class RemoteSocket extends RemoteHandle<SocketFacts> {
     return this.host.invoke(this.id, 'cork', []) as Promise<void>
   }
 
+  /**
+   * `rounds` rounds of write(first), write(second) (made once Node has handed `first` to the kernel),
+   * then waiting for `replyBytes` bytes, all within `ms`: each round's duration in ms, timed in the kata
+   * process where the socket lives, so the channel's own latency is not in it (kata 15's Nagle check).
+   */
+  writeWriteRead(rounds: number, first: string | Uint8Array, second: string | Uint8Array, replyBytes: number, ms: number): Promise<number[]> {
+    const bytes = (data: string | Uint8Array) => (typeof data === 'string' ? Buffer.from(data) : data)
+    return this.host.invoke(this.id, 'write-write-read', [rounds, bytes(first), bytes(second), replyBytes, ms]) as Promise<number[]>
+  }
+
   /** The next `byteCount` bytes this socket receives in the kata process, waiting at most `ms`. */
   read(byteCount: number, ms: number): Promise<Buffer> {
     return this.host.invoke(this.id, 'read', [byteCount, ms]) as Promise<Buffer>

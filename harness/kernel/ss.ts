@@ -64,3 +64,56 @@ export function somaxconn(): number | undefined {
     return undefined
   }
 }
+
+/** A TCP connection's pending timer, as `ss -o` shows it: `timer:(keepalive,4.996ms,0)`. */
+export interface TcpTimer {
+  /** 'keepalive', 'on' (retransmission), 'persist', 'timewait', ... */
+  name: string
+  /** Time left until it fires, in ms: to the ms under 10 s, whole seconds under 10 min, whole minutes above (ss rounds down). */
+  remainingMs: number
+  /** The third field: for 'keepalive', the probes sent and not answered yet. */
+  count: number
+  /** As ss printed it. */
+  text: string
+}
+
+/**
+ * One of ss's durations (iproute2's print_ms_timer) in ms: "4.996ms" (4 s 996 ms), "500ms", "7sec",
+ * "1min5sec", "119min"; an empty one (a timer due now) is 0. Undefined for anything else.
+ */
+export function parseSsDuration(text: string): number | undefined {
+  const match = /^(?:(\d+)min)?(?:(\d+)(?:sec|\.(?=\d+ms$)))?(?:(\d+)ms)?$/.exec(text)
+  if (!match) return undefined
+  const [, minutes = '0', seconds = '0', ms = '0'] = match
+  return Number(minutes) * 60_000 + Number(seconds) * 1000 + Number(ms)
+}
+
+/** The timer an `ss -o` row shows, or undefined when it shows none. */
+export function parseTcpTimer(row: string): TcpTimer | undefined {
+  const match = /timer:\(([^,()]+),([^,()]*),(\d+)\)/.exec(row)
+  if (!match) return undefined
+  const remainingMs = parseSsDuration(match[2]!)
+  if (remainingMs === undefined) return undefined
+  return { name: match[1]!, remainingMs, count: Number(match[3]), text: match[0] }
+}
+
+/** A TCP connection as `ss -tno` shows it: its state, the row as printed, and its pending timer if any. */
+export interface TcpConnectionView {
+  state: string
+  row: string
+  timer?: TcpTimer
+}
+
+/**
+ * The kernel's row for the TCP connection from local port `localPort` to remote port `remotePort`
+ * (IPv4 or IPv6), read with `ss -tnoH`; undefined when there is none.
+ */
+export function tcpConnectionView(localPort: number, remotePort: number): TcpConnectionView | undefined {
+  const output = execFileSync('ss', ['-tnoH', `sport = :${localPort} and dport = :${remotePort}`], { encoding: 'utf8' })
+  const row = output
+    .split('\n')
+    .map((line) => line.trim().replace(/\s+/g, ' '))
+    .find((line) => line.length > 0)
+  if (!row) return undefined
+  return { state: row.split(' ')[0]!, row, timer: parseTcpTimer(row) }
+}

@@ -19,6 +19,8 @@ const OPERATIONS: Record<string, Operation> = {
   'iterator-next': (object) => pullNext(object),
   'iterator-return': (object) => stopIterating(object),
   'test-double': (object, [command, ...args]) => controlTestDouble(object, command as string, args),
+  'write-write-read': (object, [rounds, first, second, replyBytes, ms]) =>
+    writeWriteRead(socketOf(object), rounds as number, first as Uint8Array, second as Uint8Array, replyBytes as number, ms as number),
 }
 
 export async function invoke(object: object, op: string, args: unknown[]): Promise<unknown> {
@@ -96,5 +98,49 @@ function readBytes(socket: net.Socket, byteCount: number, ms: number): Promise<B
       reject(new Error(`${received} of ${byteCount} bytes arrived within ${ms} ms: ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`))
     }, ms)
     socket.on('data', onData).once('end', onEnd).once('error', onError)
+  })
+}
+
+/**
+ * `rounds` rounds of: write `first`; once Node has handed it to the kernel (its write callback), write
+ * `second`, so that the two are two sends, never one; then wait for `replyBytes` bytes to arrive. Returns
+ * each round's duration in ms, from the first write to the reply's last byte, timed here where the
+ * socket lives (a round trip over the channel would add its own latency). All of it within `ms`.
+ */
+function writeWriteRead(socket: net.Socket, rounds: number, first: Uint8Array, second: Uint8Array, replyBytes: number, ms: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const durations: number[] = []
+    let received = 0
+    let started = 0
+    const stop = () => {
+      clearTimeout(timer)
+      socket.off('data', onData).off('end', onEnd).off('error', onError)
+    }
+    const fail = (why: string) => {
+      stop()
+      reject(new Error(`after ${durations.length} of ${rounds} write-write-read rounds, ${why}`))
+    }
+    const onError = (error: NodeJS.ErrnoException) => fail(`the socket failed: ${error.code ?? error.message}`)
+    const onEnd = () => fail(`the other end closed the connection (${received} of ${replyBytes} reply bytes had arrived)`)
+    const startRound = () => {
+      received = 0
+      started = performance.now()
+      socket.write(first, (error) => {
+        if (error) fail(`the first write failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`)
+        else socket.write(second)
+      })
+    }
+    const onData = (chunk: Buffer) => {
+      received += chunk.length
+      if (received < replyBytes) return
+      durations.push(performance.now() - started)
+      if (durations.length < rounds) return startRound()
+      stop()
+      resolve(durations)
+    }
+    const timer = setTimeout(() => fail(`round ${durations.length + 1}'s reply had not arrived (${received} of ${replyBytes} bytes) within ${ms} ms in all`), ms)
+    socket.on('data', onData).once('end', onEnd).once('error', onError)
+    socket.resume() // a 'data' listener does not restart a stream that was paused
+    startRound()
   })
 }
