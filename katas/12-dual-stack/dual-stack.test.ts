@@ -1,4 +1,5 @@
 import net from 'node:net'
+import { inspect } from 'node:util'
 import type { TestContext } from 'vitest'
 import { describe, expect, test } from 'vitest'
 import { kataUnderTest } from '#harness/kata-process/kata-under-test.ts'
@@ -151,12 +152,17 @@ async function perFamily(port: number, ms = LISTEN_MS): Promise<Servers> {
   return checkServers(result.value)
 }
 
-/** peerOf(socket), bounded: its address and family (whatever else it holds is not compared). */
-async function peerOfSocket(socket: RemoteSocket): Promise<{ address: unknown; family: unknown }> {
+/** peerOf(socket), bounded, written out short as "127.0.0.1 (IPv4)": its address and family (whatever else it holds is not compared). */
+async function peerOfSocket(socket: RemoteSocket): Promise<string> {
   const peer = (await within(ANSWER_MS, 'peerOf() never returned', peerOf(socket))) as unknown
-  expect(peer, 'peerOf() should return an object { address, family }').toBeTypeOf('object')
+  expect(peer, 'peerOf() should return an object { address, family }, read here as "address (family)"').toBeTypeOf('object')
   const { address, family } = (peer ?? {}) as { address?: unknown; family?: unknown }
-  return { address, family }
+  return written({ address, family })
+}
+
+function written({ address, family }: { address: unknown; family: unknown }): string {
+  const text = (value: unknown) => (typeof value === 'string' ? value : inspect(value))
+  return `${text(address)} (${text(family)})`
 }
 
 /** A connection to a server of the test's in your kata process (on `serverHost`) from a client of the test's to `clientHost`: the accepted socket there. */
@@ -299,31 +305,23 @@ describe('listenPerFamily(port)', () => {
       await requireIPv6Sockets(context)
       const collider = await kata.testDouble('port-collider', { collisions: TRIES_AT_LEAST - 1 })
       const result = await outcome(RETRIES_MS, 'listenPerFamily(0) never settled', listenPerFamily(0))
-      const report = (await collider.control('report')) as CollisionReport
-      expect(report.holderErrors, "the test's own listens (it takes '::' on the port your 0.0.0.0 got, just before your code asks for it)").toEqual([])
-      const tried = `'::' was taken on port${report.taken.length === 1 ? '' : 's'} ${report.taken.map((t) => t.port).join(', ')}`
+      const report = await collisionReport(collider)
       expect(
         result.resolved ? 'resolved' : describeOutcome(result),
-        `listenPerFamily(0) when ${tried}, just before your code listened there: with port 0 the OS chose the port, so another one may do. ` +
-          `Close the 0.0.0.0 server, and try again from the start (port 0), a few times (at least ${TRIES_AT_LEAST})`,
+        `listenPerFamily(0) when the test took ${listed(report.taken.map(takenEnd))} just before your code listened there (${describeTries(report)}): ` +
+          `with port 0 the OS chose the port, so another one will do. Close what that try opened, and try again from the start (port 0), a few times (at least ${TRIES_AT_LEAST})`,
       ).toBe('resolved')
       expect(
-        report.taken.map((t) => t.port),
-        `the ports the test took '::' on, just before your code listened there with the port 0.0.0.0 got: it takes the first ${TRIES_AT_LEAST - 1} (listen on 0.0.0.0 first, then '::' on its port)`,
+        report.taken.map(takenEnd),
+        `where the test listened, just before your code asked for the same: your second listen of each try, on the port the first got (0.0.0.0 first, then '::' on its port)`,
       ).toHaveLength(TRIES_AT_LEAST - 1)
       const { v4 } = checkServers(result.resolved ? result.value : undefined)
       expect(report.taken.map((t) => t.port), `the port listenPerFamily(0) resolved on, ${v4.port}, should be none of those taken`).not.toContain(v4.port)
-      for (const { port } of report.taken) {
-        const { result: overIPv4 } = await clientTo('127.0.0.1', port)
-        expect(
-          overIPv4,
-          `a client connecting to 127.0.0.1:${port}, where '::' was taken and your code moved on, should be refused: your 0.0.0.0 server of that try is still listening. Close it before the next try`,
-        ).toBe('ECONNREFUSED')
-      }
+      await expectNothingLeftWhereTaken(report, 'Close it before the next try')
       if (procNetUnavailable()) return
       expect(
-        await listenersOfYours(report.taken.map(({ host, port }) => `${host === '::' ? 'tcp6' : 'tcp'} ${endpoint(host, port)}`)),
-        `your kata process's LISTEN sockets once listenPerFamily(0) resolved, but the test's own on the ports it took`,
+        await listenersOfYours(report.taken.map(takenRow)),
+        `your kata process's LISTEN sockets once listenPerFamily(0) resolved, but the test's own (${listed(report.taken.map(takenRow))})`,
       ).toEqual([`tcp ${endpoint('0.0.0.0', v4.port)}`, `tcp6 ${endpoint('::', v4.port)}`])
     },
     RETRY_TEST_MS,
@@ -334,32 +332,76 @@ describe('listenPerFamily(port)', () => {
     async (context) => {
       await requireIPv6Sockets(context)
       const collider = await kata.testDouble('port-collider', { collisions: TRIES_AT_MOST })
-      const result = await outcome(RETRIES_MS, `listenPerFamily(0) never settled, while '::' was taken on every port 0.0.0.0 got (for ${TRIES_AT_MOST} tries)`, listenPerFamily(0))
-      const report = (await collider.control('report')) as CollisionReport
-      expect(report.holderErrors, "the test's own listens (it takes '::' on the port your 0.0.0.0 got, just before your code asks for it)").toEqual([])
+      const result = await outcome(
+        RETRIES_MS,
+        `listenPerFamily(0) never settled, while the test took '::' on every port 0.0.0.0 got (for ${TRIES_AT_MOST} tries)`,
+        listenPerFamily(0),
+      )
+      const report = await collisionReport(collider)
       expect(
-        result.resolved ? `resolved after ${report.taken.length + 1} tries` : result.error.code,
-        `listenPerFamily(0) when '::' was taken on every port 0.0.0.0 got, for the first ${TRIES_AT_MOST} tries: a few tries are enough, then reject with the last listen error; it ${describeOutcome(result)}`,
+        result.resolved ? `resolved after ${triesOf(report)} tries` : result.error.code,
+        `listenPerFamily(0) when the test took '::' on every port 0.0.0.0 got, for the first ${TRIES_AT_MOST} tries: a few tries are enough, then reject with the last listen error; it ${describeOutcome(result)}`,
       ).toBe('EADDRINUSE')
-      for (const { port } of report.taken) {
-        const { result: overIPv4 } = await clientTo('127.0.0.1', port)
-        expect(
-          overIPv4,
-          `a client connecting to 127.0.0.1:${port}, where '::' was taken, should be refused: your 0.0.0.0 server of that try is still listening. Close it before trying again, and before rejecting`,
-        ).toBe('ECONNREFUSED')
-      }
+      await expectNothingLeftWhereTaken(report, 'Close it before trying again, and before rejecting')
       if (procNetUnavailable()) return
-      const theirs = report.taken.map(({ host, port }) => `${host === '::' ? 'tcp6' : 'tcp'} ${endpoint(host, port)}`)
-      expect(await listenersLeft(theirs), `your kata process's LISTEN sockets after listenPerFamily(0) rejected, but the test's own: none should be left`).toEqual([])
+      expect(
+        await listenersLeft(report.taken.map(takenRow)),
+        `your kata process's LISTEN sockets after listenPerFamily(0) rejected, but the test's own (${listed(report.taken.map(takenRow))}): none should be left`,
+      ).toEqual([])
     },
     RETRY_TEST_MS,
   )
 })
 
+/** What the port-collider double did: where it listened (just before your code asked for the same), and every listen() of yours it saw. */
 interface CollisionReport {
   taken: { host: string; port: number }[]
   holderErrors: string[]
   listens: { host: string | null; port: number; ipv6Only: boolean }[]
+}
+
+async function collisionReport(collider: { control(command: string): Promise<unknown> }): Promise<CollisionReport> {
+  const report = (await collider.control('report')) as CollisionReport
+  if (report.holderErrors.length > 0) {
+    throw new Error(`the test could not listen where your code was about to (so nothing collided, and nothing can be judged): ${listed(report.holderErrors)}`)
+  }
+  return report
+}
+
+/** How many ports your code tried: the listens on port 0 (each try starts with one). */
+function triesOf(report: CollisionReport): number {
+  return report.listens.filter((listen) => listen.port === 0).length
+}
+
+/** "your code tried 1 port; its '::' listens were not IPv6-only", for a failure message. */
+function describeTries(report: CollisionReport): string {
+  const tries = triesOf(report)
+  const dualStack = report.listens.some((listen) => (listen.host === '::' || listen.host === null) && !listen.ipv6Only)
+  return `your code tried ${tries} port${tries === 1 ? '' : 's'}${dualStack ? "; and its '::' listens were not IPv6-only, which collide with 0.0.0.0 by themselves" : ''}`
+}
+
+const takenEnd = ({ host, port }: { host: string; port: number }) => endpoint(host, port)
+const takenRow = ({ host, port }: { host: string; port: number }) => `${net.isIPv6(host) ? 'tcp6' : 'tcp'} ${endpoint(host, port)}`
+
+function listed(items: string[]): string {
+  return items.length === 0 ? 'nothing' : items.join(', ')
+}
+
+/**
+ * Where the test took '::' (IPv6-only), your 0.0.0.0 of that try must be closed: an IPv4 client is
+ * refused. Where it took 0.0.0.0 (your code listened on '::' first), your '::' must be: an IPv6 client is.
+ */
+async function expectNothingLeftWhereTaken(report: CollisionReport, advice: string): Promise<void> {
+  const ipv6Client = !(await missingAddressReason('::1'))
+  for (const { host, port } of report.taken) {
+    const [client, yours] = net.isIPv6(host) ? ['127.0.0.1', '0.0.0.0'] : ['::1', "'::'"]
+    if (client === '::1' && !ipv6Client) continue
+    const { result } = await clientTo(client, port)
+    expect(
+      result,
+      `a client connecting to ${endpoint(client, port)}, where the test took ${endpoint(host, port)} and your code moved on, should be refused: your ${yours} server of that try is still listening. ${advice}`,
+    ).toBe('ECONNREFUSED')
+  }
 }
 
 /** The { v4, v6 } listenPerFamily() resolved with: both servers, listening on one port. */
@@ -384,7 +426,7 @@ describe('peerOf(socket)', () => {
       await peerOfSocket(socket),
       `peerOf() of a connection from the test's client ${clientEnd(client)} to a server on '::', whose remoteAddress is ${raw?.address} and remoteFamily ${raw?.family}: ` +
         "the client is IPv4, and ::ffff:127.0.0.1 is only how an IPv6 socket writes it (remoteFamily says the socket's family, not the client's)",
-    ).toEqual({ address: client.localAddress, family: 'IPv4' })
+    ).toBe(written({ address: client.localAddress, family: 'IPv4' }))
   })
 
   test("an IPv6 client ([::1]): { address: '::1', family: 'IPv6' }", async (context) => {
@@ -393,7 +435,7 @@ describe('peerOf(socket)', () => {
     expect(
       await peerOfSocket(socket),
       `peerOf() of a connection from the test's client ${clientEnd(client)}, whose remoteAddress is ${socket.facts.remote?.address}: an IPv6 address that is not IPv4-mapped stays as it is`,
-    ).toEqual({ address: client.localAddress, family: 'IPv6' })
+    ).toBe(written({ address: client.localAddress, family: 'IPv6' }))
   })
 
   test("an IPv4 client of an IPv4 server (127.0.0.1): unchanged, { address: '127.0.0.1', family: 'IPv4' }", async () => {
@@ -401,6 +443,6 @@ describe('peerOf(socket)', () => {
     expect(
       await peerOfSocket(socket),
       `peerOf() of a connection from the test's client ${clientEnd(client)} to a server on 127.0.0.1, whose remoteAddress is ${socket.facts.remote?.address}: an IPv4 address stays as it is`,
-    ).toEqual({ address: client.localAddress, family: 'IPv4' })
+    ).toBe(written({ address: client.localAddress, family: 'IPv4' }))
   })
 })
