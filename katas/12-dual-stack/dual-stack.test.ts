@@ -32,6 +32,8 @@ const ANSWER_MS = 2000
 const TRIES_AT_LEAST = 3
 /** ...and give up after at most this many. */
 const TRIES_AT_MOST = 10
+/** How many ports the test tries for a port of its own that no other process's socket shares. */
+const OTHER_PORT_TRIES = 5
 /** Vitest's own limit for the tests that make many tries, past every bound inside them. */
 const RETRY_TEST_MS = 15_000
 
@@ -117,6 +119,23 @@ async function listenersLeft(except: string[] = []): Promise<string[]> {
     if (!(error instanceof DeadlineError)) throw error
   }
   return left
+}
+
+/**
+ * A server of the test's on `host`, port 0, where a client of the other family (`otherClient`) is refused
+ * before your code runs: the OS may give an IPv6-only socket a port on which another process listens
+ * over IPv4, and the other way round, and a refusal the test checks later must be about your code alone.
+ */
+async function portOfTheTest(host: string, options: net.ListenOptions, otherClient: string | undefined): Promise<net.Server & { port: number }> {
+  for (let tries = 1; ; tries++) {
+    const server = await testServer(host, options)
+    if (otherClient === undefined) return server
+    const { result, client } = await clientTo(otherClient, server.port)
+    client.destroy()
+    if (result === 'ECONNREFUSED') return server
+    server.close()
+    if (tries === OTHER_PORT_TRIES) throw new Error(`the test found no port where it alone listens: ${endpoint(otherClient, server.port)} was never refused in ${tries} tries`)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -261,7 +280,7 @@ describe('listenPerFamily(port)', () => {
 
   test("a port whose '::' is taken (IPv6-only, by the test): rejects with EADDRINUSE and leaves nothing listening", async (context) => {
     await requireIPv6Sockets(context)
-    const taken = await testServer('::', { ipv6Only: true })
+    const taken = await portOfTheTest('::', { ipv6Only: true }, '127.0.0.1')
     const result = await outcome(LISTEN_MS, `listenPerFamily(${taken.port}) never settled`, listenPerFamily(taken.port))
     expect(
       result.resolved ? undefined : result.error.code,
@@ -280,7 +299,7 @@ describe('listenPerFamily(port)', () => {
 
   test('a port whose 0.0.0.0 is taken (by the test): rejects with EADDRINUSE and leaves nothing listening', async (context) => {
     await requireIPv6Sockets(context)
-    const taken = await testServer('0.0.0.0')
+    const taken = await portOfTheTest('0.0.0.0', {}, (await missingAddressReason('::1')) ? undefined : '::1')
     const result = await outcome(LISTEN_MS, `listenPerFamily(${taken.port}) never settled`, listenPerFamily(taken.port))
     expect(
       result.resolved ? undefined : result.error.code,
@@ -320,8 +339,8 @@ describe('listenPerFamily(port)', () => {
       await expectNothingLeftWhereTaken(report, 'Close it before the next try')
       if (procNetUnavailable()) return
       expect(
-        await listenersOfYours(report.taken.map(takenRow)),
-        `your kata process's LISTEN sockets once listenPerFamily(0) resolved, but the test's own (${listed(report.taken.map(takenRow))})`,
+        await listenersOfYours(doubleRows(report)),
+        `your kata process's LISTEN sockets once listenPerFamily(0) resolved, but the test's own (${listed(doubleRows(report))})`,
       ).toEqual([`tcp ${endpoint('0.0.0.0', v4.port)}`, `tcp6 ${endpoint('::', v4.port)}`])
     },
     RETRY_TEST_MS,
@@ -345,8 +364,8 @@ describe('listenPerFamily(port)', () => {
       await expectNothingLeftWhereTaken(report, 'Close it before trying again, and before rejecting')
       if (procNetUnavailable()) return
       expect(
-        await listenersLeft(report.taken.map(takenRow)),
-        `your kata process's LISTEN sockets after listenPerFamily(0) rejected, but the test's own (${listed(report.taken.map(takenRow))}): none should be left`,
+        await listenersLeft(doubleRows(report)),
+        `your kata process's LISTEN sockets after listenPerFamily(0) rejected, but the test's own (${listed(doubleRows(report))}): none should be left`,
       ).toEqual([])
     },
     RETRY_TEST_MS,
@@ -355,7 +374,8 @@ describe('listenPerFamily(port)', () => {
 
 /** What the port-collider double did: where it listened (just before your code asked for the same), and every listen() of yours it saw. */
 interface CollisionReport {
-  taken: { host: string; port: number }[]
+  /** Where the double listened; byAnother: another socket held it already, so your listen collided all the same. */
+  taken: { host: string; port: number; byAnother?: boolean }[]
   holderErrors: string[]
   listens: { host: string | null; port: number; ipv6Only: boolean }[]
 }
@@ -382,6 +402,8 @@ function describeTries(report: CollisionReport): string {
 
 const takenEnd = ({ host, port }: { host: string; port: number }) => endpoint(host, port)
 const takenRow = ({ host, port }: { host: string; port: number }) => `${net.isIPv6(host) ? 'tcp6' : 'tcp'} ${endpoint(host, port)}`
+/** The double's own LISTEN rows in your kata process: where it listened itself. */
+const doubleRows = (report: CollisionReport) => report.taken.filter((t) => !t.byAnother).map(takenRow)
 
 function listed(items: string[]): string {
   return items.length === 0 ? 'nothing' : items.join(', ')

@@ -41,13 +41,14 @@ export const listenerDoubles: Record<string, TestDoubleFactory> = {
    * '0.0.0.0' with a port other than 0 waits until this double has taken that very address and port
    * (a server of its own; on '::' with ipv6Only), then goes ahead: it fails with EADDRINUSE from the
    * kernel. It does so `collisions` times, then lets every listen through. control('report'):
-   * { taken: [{ host, port }], holderErrors: ['EADDRINUSE ...'], listens: [{ host, port }] }, the
-   * last being every listen() of the learner's code it saw.
+   * { taken: [{ host, port, byAnother? }], holderErrors: ['EACCES ...'], listens: [{ host, port, ipv6Only }] },
+   * the last being every listen() of the learner's code it saw. Where another socket already held the
+   * address (byAnother), the learner's listen collides all the same, and that counts as a collision.
    */
   'port-collider': (options) => {
     let remaining = Number(options.collisions ?? 1)
     const holders: net.Server[] = []
-    const taken: { host: string; port: number }[] = []
+    const taken: { host: string; port: number; byAnother?: boolean }[] = []
     const holderErrors: string[] = []
     const listens: { host: string | null; port: number; ipv6Only: boolean }[] = []
     const previous = net.Server.prototype.listen
@@ -63,7 +64,9 @@ export const listenerDoubles: Record<string, TestDoubleFactory> = {
       const holder = net.createServer()
       holders.push(holder)
       holder.once('error', (error: NodeJS.ErrnoException) => {
-        holderErrors.push(`${error.code} (${error.message})`)
+        // EADDRINUSE: another socket already holds it, so the learner's listen collides all the same.
+        if (error.code === 'EADDRINUSE') taken.push({ host: wildcard, port, byAnother: true })
+        else holderErrors.push(`${error.code} (${error.message})`)
         goAhead()
       })
       ;(previous as (...a: unknown[]) => net.Server).call(holder, { host: wildcard, port, ipv6Only: wildcard === '::' }, () => {
