@@ -5,8 +5,8 @@ const TRIES = 5
 
 /**
  * Starts one TCP server on '::', IPv6's wildcard, that accepts IPv4 and IPv6 clients alike (an IPv4
- * client arrives as an IPv4-mapped address, ::ffff:a.b.c.d). Port 0 lets the OS choose. Resolves once
- * it is listening; rejects with the listen error, leaving nothing open.
+ * client arrives as an IPv4-mapped address, ::ffff:a.b.c.d). Port 0 lets the OS choose. Resolves with
+ * the server once it is listening.
  */
 export function listenDualStack(port: number): Promise<net.Server> {
   return listen({ host: '::', port, ipv6Only: false }) // false is Node's default: IPV6_V6ONLY off
@@ -15,7 +15,8 @@ export function listenDualStack(port: number): Promise<net.Server> {
 /**
  * Starts two TCP servers on one port: `v4` on '0.0.0.0' first, then `v6` on '::' with ipv6Only, on the
  * port v4 got. With port 0 the OS chooses; if '::' is taken on that port, both are closed and another
- * port is tried, a few times. On failure, rejects with the listen error and leaves nothing listening.
+ * port is tried, a few times (3 tries at least, 10 at most). On failure, rejects with the listen error
+ * and leaves nothing listening.
  */
 export async function listenPerFamily(port: number): Promise<{ v6: net.Server; v4: net.Server }> {
   for (let tries = 1; ; tries++) {
@@ -32,8 +33,9 @@ export async function listenPerFamily(port: number): Promise<{ v6: net.Server; v
 }
 
 /**
- * The peer of a connected socket as the application should log it: an IPv4-mapped address
- * ('::ffff:127.0.0.1', what a dual-stack server sees of an IPv4 client) is the IPv4 address it maps.
+ * The peer of a connected socket, while it is open, as the application should log it: an IPv4-mapped
+ * address ('::ffff:127.0.0.1', what a dual-stack server sees of an IPv4 client) is the IPv4 address it
+ * maps ('127.0.0.1', family 'IPv4').
  */
 export function peerOf(socket: net.Socket): { address: string; family: 'IPv4' | 'IPv6' } {
   const address = socket.remoteAddress ?? ''

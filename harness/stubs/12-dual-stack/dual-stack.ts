@@ -12,7 +12,8 @@ export function listenDualStack(port: number): Promise<net.Server> {
 /**
  * Starts two TCP servers on one port: `v4` on '0.0.0.0' first, then `v6` on '::' with ipv6Only, on the
  * port v4 got. With port 0 the OS chooses; if '::' is taken on that port, both are closed and another
- * port is tried, a few times. On failure, rejects with the listen error and leaves nothing listening.
+ * port is tried, a few times (3 tries at least, 10 at most). On failure, rejects with the listen error
+ * and leaves nothing listening.
  */
 export function listenPerFamily(port: number): Promise<{ v6: net.Server; v4: net.Server }> {
   throw new Error('Not implemented yet: write listenPerFamily() in katas/12-dual-stack/dual-stack.ts (the lesson is katas/12-dual-stack/README.md)')
