@@ -55,27 +55,53 @@ export async function unixConnectionAttempt(path: string): Promise<{ result: str
  * socket or removes the file. Resolves once the child has exited; returns the file's inode.
  */
 export async function deadServerSocketFile(path: string): Promise<number> {
+  const child = await childListening(path)
+  child.process.kill('SIGKILL')
+  await within(CHILD_EXIT_MS, "the test's helper process did not exit after SIGKILL", child.exited)
+  return lstatSync(path).ino
+}
+
+/**
+ * A live server on `path` too busy to take anyone: a child Node process listening with a backlog of 1,
+ * stopped (SIGSTOP) so that it accepts nobody, its accept queue filled by the test's clients until
+ * the kernel answers a connect with EAGAIN, as it then answers everyone's. Killed after the test.
+ * Returns the file's inode and what the last connect got.
+ */
+export async function busyServerSocketFile(path: string): Promise<{ inode: number; lastConnect: string }> {
+  const child = await childListening(path, 1)
+  child.process.kill('SIGSTOP')
+  let lastConnect = ''
+  for (let attempt = 0; attempt < QUEUE_FILL_ATTEMPTS && lastConnect !== 'EAGAIN'; attempt++) {
+    lastConnect = (await unixConnectionAttempt(path)).result
+  }
+  return { inode: lstatSync(path).ino, lastConnect }
+}
+
+/** Connections that fill a backlog of 1 (Linux queues backlog + 1), with room to spare. */
+const QUEUE_FILL_ATTEMPTS = 8
+
+/** A child Node process listening on `path` (its file writable by every user), killed after the test. */
+async function childListening(path: string, backlog?: number): Promise<{ process: ReturnType<typeof spawn>; exited: Promise<void> }> {
   const script = `
     const net = require('node:net')
-    net.createServer().listen({ path: process.argv[1], readableAll: true, writableAll: true }, () => process.stdout.write('listening\\n'))
+    const backlog = process.argv[2] ? Number(process.argv[2]) : undefined
+    net.createServer().listen({ path: process.argv[1], backlog, readableAll: true, writableAll: true }, () => process.stdout.write('listening\\n'))
   `
-  const child = spawn(process.execPath, ['-e', script, path], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['-e', script, path, String(backlog ?? '')], { stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   closeAfterTest(() => {
     child.kill('SIGKILL')
     return exited
   })
   let output = ''
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const listening = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString()
       if (output.includes('listening')) resolve()
     })
     void exited.then(() => reject(new Error(`the test's helper process ended before it listened on ${path}: ${output.trim()}`)))
   })
   await within(CHILD_LISTENING_MS, `the test's helper process never listened on ${path}`, listening)
-  child.kill('SIGKILL')
-  await within(CHILD_EXIT_MS, "the test's helper process did not exit after SIGKILL", exited)
-  return lstatSync(path).ino
+  return { process: child, exited }
 }

@@ -7,7 +7,7 @@ import { RemoteServer } from '#harness/kata-process/remote.ts'
 import { procNetUnixUnavailable, unixSocketsOwnedBy, type UnixSocket } from '#harness/kernel/proc-net.ts'
 import { describeOutcome, outcome, type Outcome } from '#harness/lifecycle/outcome.ts'
 import { within } from '#harness/lifecycle/within.ts'
-import { deadServerSocketFile, socketFolder, unixConnectionAttempt, unixTestServer } from '#harness/sockets/unix-peers.ts'
+import { busyServerSocketFile, deadServerSocketFile, socketFolder, unixConnectionAttempt, unixTestServer } from '#harness/sockets/unix-peers.ts'
 
 const kata = await kataUnderTest<typeof import('./unix-sockets.ts')>(import.meta.url)
 const { listenUnix } = kata.exports
@@ -145,6 +145,7 @@ describe('listenUnix(path)', () => {
     const live = await unixTestServer(path)
     const inode = lstatSync(path).ino
     const result = await listenUnixOn(path, 'on the path a live server of the test\'s listens on')
+    const leftOpen = procNetUnixUnavailable() ? undefined : unixSocketsOwnedBy(kata.socketOwner())
     const fate = await liveServerFate(live, path)
     expect(
       fate,
@@ -153,6 +154,22 @@ describe('listenUnix(path)', () => {
     ).toBe('the live server still accepts new clients')
     expect(lstatSync(path).ino, `the live server's socket file at ${path} (its inode)`).toBe(inode)
     expect(settledAs(result), `listenUnix() on the path of a live server: it ${describeOutcome(result)}`).toBe('rejected with EADDRINUSE')
+    if (!leftOpen) return // /proc/net/unix cannot be matched with the kata process here: no check of what your code left open
+    expect(
+      leftOpen.map(describeUnixRow),
+      'the Unix sockets your kata process held once listenUnix() had rejected, as /proc/net/unix shows them: a probe that found the server alive ' +
+        'has done its job; destroy it, or every call leaves a connection open on that live server',
+    ).toEqual([])
+  })
+
+  test("a busy live server's socket file (its accept queue full: connect says EAGAIN, not ECONNREFUSED) is left alone: rejects with EADDRINUSE", async () => {
+    const path = join(await folder(), 'server.sock')
+    const { inode, lastConnect } = await busyServerSocketFile(path)
+    expect(lastConnect, "the test's setup: once a stopped server's accept queue is full, a connect to it gets EAGAIN").toBe('EAGAIN')
+    const result = await listenUnixOn(path, "on the path of a live server too busy to accept")
+    const where = `listenUnix() on the path of a live server whose accept queue is full (it is alive, but a connect to it says EAGAIN): it ${describeOutcome(result)}`
+    expect(lstatSync(path, { throwIfNoEntry: false })?.ino, `${where}, and the server's socket file at ${path} (its inode) changed: only ECONNREFUSED means nobody listens`).toBe(inode)
+    expect(settledAs(result), where).toBe('rejected with EADDRINUSE')
   })
 
   test('a regular file at the path is left alone: rejects with EADDRINUSE, the file unchanged (same inode, same content)', async () => {
