@@ -9,6 +9,7 @@
  */
 import { chunkSourceDoubles } from './chunk-source.ts'
 import { exampleDoubles } from './example.ts'
+import { lookupDoubles } from './lookup.ts'
 import { transformDoubles } from './transform.ts'
 
 export interface TestDouble {
@@ -26,6 +27,7 @@ const FACTORIES: Record<string, TestDoubleFactory> = {
   ...exampleDoubles,
   ...chunkSourceDoubles,
   ...transformDoubles,
+  ...lookupDoubles,
 }
 
 const doubles = new WeakMap<object, TestDouble>()
