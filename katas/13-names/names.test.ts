@@ -32,7 +32,7 @@ const EARLY_MS = 1
 /** The timeoutMs of the calls whose attempts end at once (a connection, a refusal): far more than they need. */
 const ROOMY_TIMEOUT_MS = 5000
 /** The timeoutMs when the first address never answers and the second listens: the first gets half. */
-const FALLBACK_TIMEOUT_MS = 1000
+const FALLBACK_TIMEOUT_MS = 2000
 /** The timeoutMs when every address never answers: two attempts of 300 ms. */
 const ALL_FROZEN_TIMEOUT_MS = 600
 /** The timeoutMs when the lookup never answers. */
@@ -297,7 +297,7 @@ describe('connectByName(name, port, { lookup, timeoutMs })', () => {
     })
   })
 
-  test('a first address that never answers: its attempt is cut at its share (timeoutMs / 2), and the second connects, within timeoutMs', async (context) => {
+  test('a first address that never answers: its attempt is cut at its share (timeoutMs / 2), and the second connects at once', async (context) => {
     await requireAddress(context, '::1')
     const { port, server } = await frozenOnOnePort(['127.0.0.1'], '::1')
     const accepted = connectionTo(server!, FALLBACK_TIMEOUT_MS + ANSWER_MS, `the test's server on ::1 never saw a connection`)
@@ -324,9 +324,11 @@ describe('connectByName(name, port, { lookup, timeoutMs })', () => {
       elapsedMs,
       `it connected via ::1 after ${formatDuration(elapsedMs)}: the attempt to 127.0.0.1 should have had its share first, ${share} ms (timeoutMs / 2), and the attempts go one after another`,
     ).toBeGreaterThanOrEqual(share - EARLY_MS)
-    expect(elapsedMs, `it connected via ::1 after ${formatDuration(elapsedMs)}, past timeoutMs (${FALLBACK_TIMEOUT_MS} ms)`).toBeLessThanOrEqual(
-      FALLBACK_TIMEOUT_MS + slackMs,
-    )
+    expect(
+      elapsedMs,
+      `it connected via ::1 after ${formatDuration(elapsedMs)}, more than ${LATE_MS} ms after the first attempt's share (${share} ms) ran out: ` +
+        'when the share of an address that never answers runs out, give up on it and try the next address at once',
+    ).toBeLessThanOrEqual(share + LATE_MS + slackMs)
     expect(
       await connectionsLeft(socket),
       'what your kata process still had open, beside the socket it resolved with: destroy an attempt when you give up on it (the kernel would go on resending its SYN for two minutes)',
