@@ -43,9 +43,11 @@ const LOOKUP_HOLD_MS = 600
 /**
  * On a busy machine every answer comes later, the learner's code no slower for it: each bound on how
  * late a result may come grows by this many times the slowest round trip to the kata process measured
- * around the call (well under a millisecond idle; tens of ms with both cores busy).
+ * before, during (every BUSY_SAMPLE_MS) and after the call: well under a millisecond idle; tens of ms
+ * with both cores busy, and a burst of load during the call shows in the samples taken then.
  */
 const BUSY_FACTOR = 4
+const BUSY_SAMPLE_MS = 20
 /** How many times a setup that needs one port on several addresses is tried again when one of them has it taken. */
 const SAME_PORT_TRIES = 3
 
@@ -89,9 +91,11 @@ async function connectVia(lookup: TestDoubleHandle, port: number, timeoutMs: num
   const busyBefore = await kata.roundTripMs()
   const started = performance.now()
   let result: Result
+  const options = { lookup: lookup.handle as unknown as net.LookupFunction, timeoutMs }
+  const call = within(boundMs, whatDidNotHappen, connectByName(NAME, port, options))
+  const busyDuring = slowestRoundTripWhile(call)
   try {
-    const options = { lookup: lookup.handle as unknown as net.LookupFunction, timeoutMs }
-    result = await within(boundMs, whatDidNotHappen, connectByName(NAME, port, options))
+    result = await call
   } catch (error) {
     if (isHarnessError(error) || !(error as NodeJS.ErrnoException).code) throw error
     const { code, message } = error as NodeJS.ErrnoException
@@ -101,8 +105,25 @@ async function connectVia(lookup: TestDoubleHandle, port: number, timeoutMs: num
     )
   }
   const elapsedMs = performance.now() - started
-  const slackMs = Math.ceil(BUSY_FACTOR * Math.max(busyBefore, await kata.roundTripMs()))
+  const slackMs = Math.ceil(BUSY_FACTOR * Math.max(busyBefore, await busyDuring, await kata.roundTripMs()))
   return { result, elapsedMs, slackMs }
+}
+
+/** The slowest round trip to the kata process while `pending` is pending, sampled BUSY_SAMPLE_MS apart (see BUSY_FACTOR). */
+async function slowestRoundTripWhile(pending: Promise<unknown>): Promise<number> {
+  let settled = false
+  pending.then(
+    () => (settled = true),
+    () => (settled = true),
+  )
+  let slowest = 0
+  while (!settled) {
+    // A kata process that crashed is the call's to report: no round trip starts a fresh one meanwhile.
+    if (!(await kata.running())?.alive) break
+    slowest = Math.max(slowest, await kata.roundTripMs().catch(() => 0))
+    await sleep(BUSY_SAMPLE_MS)
+  }
+  return slowest
 }
 
 /**
