@@ -38,8 +38,8 @@ const ALL_FROZEN_TIMEOUT_MS = 600
 /** The timeoutMs when the lookup never answers. */
 const PENDING_LOOKUP_TIMEOUT_MS = 300
 /** The timeoutMs when the lookup takes LOOKUP_HOLD_MS to answer, then with an address that never answers. */
-const SLOW_LOOKUP_TIMEOUT_MS = 1200
-const LOOKUP_HOLD_MS = 600
+const SLOW_LOOKUP_TIMEOUT_MS = 2000
+const LOOKUP_HOLD_MS = 1000
 /**
  * On a busy machine every answer comes later, the learner's code no slower for it: each bound on how
  * late a result may come grows by this many times the slowest round trip to the kata process measured
