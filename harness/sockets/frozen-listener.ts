@@ -12,7 +12,7 @@ const FROZEN_LISTENER = `
 const net = require('node:net')
 const { parentPort, workerData } = require('node:worker_threads')
 const server = net.createServer()
-server.listen({ host: workerData.host, port: 0, backlog: 1 }, () => {
+server.listen({ host: workerData.host, port: workerData.port ?? 0, backlog: 1 }, () => {
   parentPort.postMessage(server.address().port)
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0) // frozen until terminated
 })
@@ -49,8 +49,17 @@ async function queueFillingClient(host: string, port: number, ms: number, whatDi
   }
 }
 
-async function startFrozenListener(host: string): Promise<{ port: number }> {
-  const worker = closeAfterFile(new Worker(FROZEN_LISTENER, { eval: true, workerData: { host } }))
+/**
+ * A frozen listener of its own on host:port (port 0: any), for the tests that need several on one port
+ * (a name's addresses share the port asked for: kata 13). Not shared, unlike listenerWithFullAcceptQueue;
+ * closed after the test file. Rejects with the listen's error (EADDRINUSE) when the port is taken there.
+ */
+export function frozenListenerAt(host: string, port: number): Promise<{ port: number }> {
+  return startFrozenListener(host, port)
+}
+
+async function startFrozenListener(host: string, atPort = 0): Promise<{ port: number }> {
+  const worker = closeAfterFile(new Worker(FROZEN_LISTENER, { eval: true, workerData: { host, port: atPort } }))
   const [port] = await nextEvent<[number]>(worker, 'message', 2000, 'the frozen helper listener never started')
   if (process.platform === 'linux') {
     for (let i = 0; i < LINUX_FULL_QUEUE; i++) await queueFillingClient(host, port, CONNECT_MS, `a client filling the frozen helper listener's queue never connected`)

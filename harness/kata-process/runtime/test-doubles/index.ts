@@ -1,6 +1,6 @@
 /**
  * Test doubles: what a contract takes that cannot cross the channel, made in the kata process for the
- * test (a transform callback for kata 08, a source of chunks for kata 10). A function or an iterator
+ * test (a transform callback for kata 08, a source of chunks for kata 10, a name lookup for kata 13, listeners' logs and a port collider for kata 12). A function or an iterator
  * must live where the learner's code calls it; so the test names a double, the kata process makes it
  * here, and the test steers it and reads its record with `control` messages (KataUnderTest.testDouble).
  * A double only records and obeys: the verdict still comes from the kernel and the wire.
@@ -10,6 +10,7 @@
 import { chunkSourceDoubles } from './chunk-source.ts'
 import { exampleDoubles } from './example.ts'
 import { listenerDoubles } from './listeners.ts'
+import { lookupDoubles } from './lookup.ts'
 import { transformDoubles } from './transform.ts'
 
 export interface TestDouble {
@@ -28,6 +29,7 @@ const FACTORIES: Record<string, TestDoubleFactory> = {
   ...chunkSourceDoubles,
   ...transformDoubles,
   ...listenerDoubles,
+  ...lookupDoubles,
 }
 
 const doubles = new WeakMap<object, TestDouble>()
