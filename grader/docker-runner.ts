@@ -1,9 +1,9 @@
 /**
  * --isolation docker: every run in a fresh container through testcontainers, with no network
  * (--network none), memory, CPU and process-count limits, and a read-only filesystem apart from a
- * small scratch tmpfs. The tests run as the container's root with every capability dropped but
- * the three it needs to start the kata processes as users of their own and to stop them (SETUID,
- * SETGID, KILL); the student's code, in those kata processes, can read neither the tests' memory,
+ * small scratch tmpfs and a /tmp every user may write in. The tests run as the container's root with every capability dropped but
+ * those process isolation gives them (RUN_CAPABILITIES, grader/sandbox/bubblewrap.ts: start the kata
+ * processes as users of their own, stop them, read their descriptors, reach their Unix sockets); the student's code, in those kata processes, can read neither the tests' memory,
  * nor the scratch folder where the signed events file is, nor the files copied in (root's alone:
  * the code reaches its kata process over IPC). The files are copied in (bind mounts would break
  * with a remote DOCKER_HOST), the image is never pulled, and since the resource reaper would need
@@ -22,6 +22,7 @@ import tar from 'tar-stream'
 import { GraderError } from './calibration.ts'
 import { readEvents } from './events.ts'
 import { GRADER_DIR, NODE_IN_IMAGE } from './image.ts'
+import { RUN_CAPABILITIES } from './sandbox/bubblewrap.ts'
 import { OutputTail, vitestGradingArgs, type RunOutcome, type RunRequest, type Runner } from './run-request.ts'
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
@@ -34,6 +35,9 @@ const PIDS_LIMIT = 512
 /** The student's code runs as these users in the container (one per kata process); the tests, as root. */
 const KATA_USERS = '1000-1199'
 const SCRATCH = '/scratch'
+/** The tests' and the kata processes' TMPDIR, as in process isolation: where a test makes what the student's code must reach (kata 16's socket folders). */
+const SHARED_TMP = '/tmp'
+const SHARED_TMP_MIB = 64
 const EVENTS_FILE = `${SCRATCH}/events.jsonl`
 const KEY_FILE = `${SCRATCH}/events.key`
 export const CONTAINER_LABEL = 'org.socket-katas.grader'
@@ -82,7 +86,7 @@ class LockedDownContainer extends GenericContainer {
       PidsLimit: PIDS_LIMIT,
       SecurityOpt: ['no-new-privileges'],
       CapDrop: ['ALL'],
-      CapAdd: ['SETUID', 'SETGID', 'KILL'],
+      CapAdd: RUN_CAPABILITIES.map((capability) => capability.replace(/^CAP_/, '')),
     })
   }
 }
@@ -153,7 +157,7 @@ export class DockerRunner implements Runner {
       .withNetworkMode('none')
       .withUser('0:0')
       .withResourcesQuota({ memory: this.options.memoryMiB / 1024, cpu: 1 })
-      .withTmpFs({ [SCRATCH]: 'rw,size=256m,uid=0,gid=0,mode=0700' })
+      .withTmpFs({ [SCRATCH]: 'rw,size=256m,uid=0,gid=0,mode=0700', [SHARED_TMP]: `rw,size=${SHARED_TMP_MIB}m,mode=1777` })
       .withCopyArchivesToContainer(archives)
       .withLabels({ [CONTAINER_LABEL]: this.runId, [START_LABEL]: startId })
       .start()
@@ -177,6 +181,7 @@ export class DockerRunner implements Runner {
     return {
       NODE_OPTIONS: `--max-old-space-size=${this.options.memoryMiB}`, // the heap may grow to the limit, so the kernel's OOM kill ends a hog
       KATA_IMPL: '/submission',
+      TMPDIR: SHARED_TMP,
       KATA_TESTS: this.options.customTests ? '/tests' : `${GRADER_DIR}/katas`,
       KATA_EVENTS_FILE: EVENTS_FILE,
       KATA_EVENTS_KEY_FILE: KEY_FILE,

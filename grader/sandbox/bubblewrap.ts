@@ -21,12 +21,13 @@ export const PROJECT_ENTRIES = ['package.json', 'tsconfig.json', 'vitest.config.
 const SYSTEM_FOLDERS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc']
 
 /**
- * The test process's, as root: start kata processes as other users and stop them; read their
+ * The test process's, as root, here and in docker isolation: start kata processes as other users and stop them; read their
  * descriptors (/proc/<pid>/fd of another user's process), so the kernel's sockets are told apart by
- * inode: by uid alone, a closed socket lingers as the kata user's and the suite runs about 1.8× as long.
- * A kata process keeps none of them (setpriv clears them as it changes user).
+ * inode: by uid alone, a closed socket lingers as the kata user's and the suite runs about 1.8× as long;
+ * connect to a Unix socket the student's code made (kata 16), which only its owner may write to
+ * (DAC_OVERRIDE). A kata process keeps none of them (setpriv clears them as it changes user).
  */
-const RUN_CAPABILITIES = ['CAP_SETUID', 'CAP_SETGID', 'CAP_KILL', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH']
+export const RUN_CAPABILITIES = ['CAP_SETUID', 'CAP_SETGID', 'CAP_KILL', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH', 'CAP_DAC_OVERRIDE']
 
 export interface SandboxView {
   projectRoot: string
