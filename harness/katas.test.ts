@@ -22,7 +22,7 @@ test('the test file of a kata is recognised from its path, and nothing else is',
   expect(kataOfTestFile('/x/katas/03-backlog/other.test.ts')).toBeUndefined()
 })
 
-test('listKatas finds the eleven katas in order', () => {
+test('listKatas finds the seventeen katas in order', () => {
   expect(listKatas(katasDir).map((kata) => kata.folder)).toEqual([
     '01-bind',
     '02-port-zero',
@@ -35,5 +35,11 @@ test('listKatas finds the eleven katas in order', () => {
     '09-reset-and-time-wait',
     '10-backpressure',
     '11-udp-request-reply',
+    '12-dual-stack',
+    '13-names',
+    '14-four-tuple',
+    '15-nodelay-keepalive',
+    '16-unix-sockets',
+    '17-reuse-port',
   ])
 })
