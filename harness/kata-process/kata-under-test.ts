@@ -272,6 +272,27 @@ export class KataUnderTest<M> {
   }
 
   /**
+   * The slowest round trip to the kata process while `pending` is pending, sampled `everyMs` apart: a
+   * burst of load during a call shows here, where round trips before and after it miss it (katas 05, 13).
+   */
+  async slowestRoundTripWhile(pending: Promise<unknown>, everyMs = 20): Promise<number> {
+    let settled = false
+    pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    )
+    let slowest = 0
+    while (!settled) {
+      // A kata process that crashed is the call's to report: no round trip starts a fresh one meanwhile.
+      const process = await this.running()
+      if (!process?.alive) break
+      slowest = Math.max(slowest, await process.roundTripMs().catch(() => 0))
+      await new Promise((resolve) => setTimeout(resolve, everyMs))
+    }
+    return slowest
+  }
+
+  /**
    * How many sockets the kata process holds, read cheaply from its file descriptors where they can be
    * read (else from the kernel's tables): for polling; `sockets()` says which they are.
    */

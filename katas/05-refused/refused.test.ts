@@ -24,10 +24,12 @@ const REFUSED_MS = 250
 const LATE_MS = 100
 /**
  * On a busy machine every answer comes later, the learner's code no slower for it: each bound above
- * grows by this many times the slowest round trip to the kata process measured around the call
+ * grows by this many times the slowest round trip to the kata process measured before, during and after the call
  * (well under a millisecond idle; tens of ms with both cores busy, hundreds in a loaded container).
  */
 const BUSY_FACTOR = 4
+/** How often the test measures a round trip to the kata process while the call runs. */
+const BUSY_SAMPLE_MS = 20
 
 /**
  * tryConnect(host, port, timeoutMs), bounded by `boundMs`, and how long it took as the test saw it.
@@ -37,8 +39,10 @@ async function attempt(host: string, port: number, timeoutMs: number, boundMs: n
   const busyBefore = await kata.roundTripMs()
   const started = performance.now()
   let result: Result
+  const call = within(boundMs, whatDidNotHappen, tryConnect(host, port, timeoutMs))
+  const busyDuring = kata.slowestRoundTripWhile(call, BUSY_SAMPLE_MS)
   try {
-    result = await within(boundMs, whatDidNotHappen, tryConnect(host, port, timeoutMs))
+    result = await call
   } catch (error) {
     if (error instanceof DeadlineError || !(error as NodeJS.ErrnoException).code) throw error
     const { code } = error as NodeJS.ErrnoException
@@ -46,7 +50,7 @@ async function attempt(host: string, port: number, timeoutMs: number, boundMs: n
   }
   const elapsedMs = performance.now() - started
   /** What a busy machine adds to a bound: see BUSY_FACTOR. */
-  const slackMs = Math.ceil(BUSY_FACTOR * Math.max(busyBefore, await kata.roundTripMs()))
+  const slackMs = Math.ceil(BUSY_FACTOR * Math.max(busyBefore, await busyDuring, await kata.roundTripMs()))
   return { result, elapsedMs, slackMs }
 }
 

@@ -93,7 +93,7 @@ async function connectVia(lookup: TestDoubleHandle, port: number, timeoutMs: num
   let result: Result
   const options = { lookup: lookup.handle as unknown as net.LookupFunction, timeoutMs }
   const call = within(boundMs, whatDidNotHappen, connectByName(NAME, port, options))
-  const busyDuring = slowestRoundTripWhile(call)
+  const busyDuring = kata.slowestRoundTripWhile(call, BUSY_SAMPLE_MS)
   try {
     result = await call
   } catch (error) {
@@ -107,23 +107,6 @@ async function connectVia(lookup: TestDoubleHandle, port: number, timeoutMs: num
   const elapsedMs = performance.now() - started
   const slackMs = Math.ceil(BUSY_FACTOR * Math.max(busyBefore, await busyDuring, await kata.roundTripMs()))
   return { result, elapsedMs, slackMs }
-}
-
-/** The slowest round trip to the kata process while `pending` is pending, sampled BUSY_SAMPLE_MS apart (see BUSY_FACTOR). */
-async function slowestRoundTripWhile(pending: Promise<unknown>): Promise<number> {
-  let settled = false
-  pending.then(
-    () => (settled = true),
-    () => (settled = true),
-  )
-  let slowest = 0
-  while (!settled) {
-    // A kata process that crashed is the call's to report: no round trip starts a fresh one meanwhile.
-    if (!(await kata.running())?.alive) break
-    slowest = Math.max(slowest, await kata.roundTripMs().catch(() => 0))
-    await sleep(BUSY_SAMPLE_MS)
-  }
-  return slowest
 }
 
 /**
