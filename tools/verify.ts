@@ -207,22 +207,23 @@ async function checkWrongImplementations(): Promise<StepResult> {
     const count = wrong.filter((w) => w.kata === kata).length
     if (count < MIN_WRONG_PER_KATA) details.push(`${kata.folder} has ${count} wrong implementations; keep at least ${MIN_WRONG_PER_KATA}`)
   }
-  const rounds = inRounds(wrong)
-  const tried = rounds.flat()
-  const verdicts = (await mapWithConcurrency(rounds, 2, (round) => runRound(round))).flat()
+  const here = await tryInRounds(wrong)
   // A kata whose tests all skip on this Node (it needs a newer Node's feature) is tried on the Node the grader grades with.
-  const skipped = tried.filter((_, i) => verdicts[i] === SKIPPED_HERE)
+  const skipped = here.filter(({ verdict }) => verdict === SKIPPED_HERE).map(({ wrong }) => wrong)
   const node = skipped.length > 0 ? await gradingNode() : undefined
-  const retried = node?.instead ? (await mapWithConcurrency(inRounds(skipped), 2, (round) => runRound(round, node.path))).flat() : skipped.map(() => SKIPPED_HERE)
-  const retriedOrder = node?.instead ? inRounds(skipped).flat() : skipped
-  const failures = [
-    ...verdicts.filter((verdict) => verdict !== SKIPPED_HERE),
-    ...retried.map((verdict, i) => (verdict === SKIPPED_HERE ? `${labelOf(retriedOrder[i]!)}: ${SKIPPED_HERE}` : verdict)),
-  ].filter((verdict): verdict is string => verdict !== undefined)
+  const verdicts = node?.instead ? [...here.filter(({ verdict }) => verdict !== SKIPPED_HERE), ...(await tryInRounds(skipped, node.path))] : here
+  const failures = verdicts.flatMap(({ wrong, verdict }) => (verdict === undefined ? [] : [verdict === SKIPPED_HERE ? `${labelOf(wrong)}: ${SKIPPED_HERE}` : verdict]))
   details.push(...failures)
   const caught = wrong.length - failures.length
   const onOtherNode = node?.instead ? `; ${skipped.length} of them on Node ${node.version}, as ${node.instead}` : ''
-  return { ok: details.length === 0, summary: `${caught}/${wrong.length} caught, in ${rounds.length} runs${onOtherNode}`, details }
+  return { ok: details.length === 0, summary: `${caught}/${wrong.length} caught, in ${inRounds(wrong).length} runs${onOtherNode}`, details }
+}
+
+/** Each wrong implementation with what its round's run said of it (undefined: caught as it should be). */
+async function tryInRounds(wrong: WrongImplementation[], node?: string): Promise<{ wrong: WrongImplementation; verdict: string | undefined }[]> {
+  const rounds = inRounds(wrong)
+  const verdicts = await mapWithConcurrency(rounds, 2, (round) => runRound(round, node))
+  return rounds.flatMap((round, r) => round.map((w, i) => ({ wrong: w, verdict: verdicts[r]![i] })))
 }
 
 function labelOf(wrong: WrongImplementation): string {
