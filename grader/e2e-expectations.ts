@@ -85,8 +85,9 @@ export async function expectOutputsToMatch(outDir: string, calibration: Calibrat
     calibration.katas.forEach((kata, k) => {
       const expectation = expectationFor(submission, kata.kata)
       const where = `${submission} › ${kata.kata}`
-      expect(Number(row[k + 1]), `${where}: points in grades.csv`).toBe(expectedPoints(kata, expectation))
       const tests = results.tests.filter((test) => test.name.startsWith(`${kata.kata} › `))
+      const whyNot = tests.filter((test) => test.status !== 'passed').map((test) => `\n  ${test.name}: ${test.output.slice(0, 2000)}`)
+      expect(Number(row[k + 1]), `${where}: points in grades.csv${whyNot.join('')}\n`).toBe(expectedPoints(kata, expectation))
       expect(sumPoints(tests.map((test) => test.score)), `${where}: points in results.json`).toBe(expectedPoints(kata, expectation))
       if (typeof expectation === 'object' && 'problem' in expectation) {
         const status = row.at(-1)!.split('; ').find((part) => part.startsWith(`${kata.kata}: `))

@@ -272,24 +272,28 @@ export class KataUnderTest<M> {
   }
 
   /**
-   * The slowest round trip to the kata process while `pending` is pending, sampled `everyMs` apart: a
-   * burst of load during a call shows here, where round trips before and after it miss it (katas 05, 13).
+   * The longest either process was held up while `pending` is pending, sampled `everyMs` apart: the
+   * slowest round trip to the kata process, or the most the test's own sampling timer fired late (a
+   * stall of the test process, which a round trip started after it misses). A burst of load during a
+   * call shows here, where round trips before and after it miss it (katas 05, 13).
    */
-  async slowestRoundTripWhile(pending: Promise<unknown>, everyMs = 20): Promise<number> {
+  async longestStallWhile(pending: PromiseLike<unknown>, everyMs = 20): Promise<number> {
     let settled = false
     pending.then(
       () => (settled = true),
       () => (settled = true),
     )
-    let slowest = 0
+    let longest = 0
     while (!settled) {
       // A kata process that crashed is the call's to report: no round trip starts a fresh one meanwhile.
       const process = await this.running()
       if (!process?.alive) break
-      slowest = Math.max(slowest, await process.roundTripMs().catch(() => 0))
+      longest = Math.max(longest, await process.roundTripMs().catch(() => 0))
+      const asleep = performance.now()
       await new Promise((resolve) => setTimeout(resolve, everyMs))
+      longest = Math.max(longest, performance.now() - asleep - everyMs)
     }
-    return slowest
+    return longest
   }
 
   /**

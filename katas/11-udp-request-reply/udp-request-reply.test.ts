@@ -36,10 +36,12 @@ const ANSWERED_TIMEOUT_MS = 5000
 /**
  * On a busy machine every answer comes later, the learner's code no slower for it: every wait on it
  * grows by this many times the slowest of three round trips to the kata process, measured before the
- * call (and after it too, for the checks on how soon a result came): well under a millisecond idle,
- * tens of ms with both cores busy, hundreds at a load average of 17.
+ * call; the checks on how soon a result came also take the longest stall during the call (a round trip
+ * every BUSY_SAMPLE_MS, and how late the test's own sampling timer fired) and the round trips after it:
+ * well under a millisecond idle, tens of ms with both cores busy, hundreds at a load average of 17.
  */
 const BUSY_FACTOR = 4
+const BUSY_SAMPLE_MS = 20
 /** The largest UDP payload in one IPv4 datagram: 65535 - 20 (IP header) - 8 (UDP header). */
 const LARGEST_IPV4_PAYLOAD = 65507
 /** Vitest's own limit for a test, past every bound inside it, so that theirs is the message shown. */
@@ -345,6 +347,7 @@ async function request(host: string, port: number, payload: Uint8Array, timeoutM
   const busyBefore = await kata.roundTripMs()
   const started = performance.now()
   const call = udpRequest(host, port, payload, timeoutMs)
+  const busyDuring = kata.longestStallWhile(call, BUSY_SAMPLE_MS)
   let result: Reply
   try {
     result = await within(boundMs + Math.ceil(BUSY_FACTOR * busyBefore), whatDidNotHappen, call)
@@ -356,7 +359,7 @@ async function request(host: string, port: number, payload: Uint8Array, timeoutM
     )
   }
   const elapsedMs = performance.now() - started
-  const slackMs = Math.ceil(BUSY_FACTOR * Math.max(busyBefore, await kata.roundTripMs()))
+  const slackMs = Math.ceil(BUSY_FACTOR * Math.max(busyBefore, await busyDuring, await kata.roundTripMs()))
   const kernel = procNetUnavailable() ? [] : (await kata.sockets('udp')).map((row) => `a UDP socket bound to ${endpoint(row.localAddress, row.localPort)}`)
   const { observed } = await call.settlement
   return { result, elapsedMs, slackMs, openWhenSettled: [...new Set([...observed.openAtSettle, ...kernel])] }
