@@ -41,12 +41,10 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
   const clash = submissions.find((submission) => CLASS_FILES.includes(submission.name))
   if (clash) throw new GraderError(`a submission folder is named "${clash.name}", like one of the grader's own output files; rename it`)
 
-  const timeoutMs = options.timeoutSeconds * 1000
   const started = performance.now()
-  const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs)
+  const context = await calibratedContext(options)
+  const { calibration } = context
   const calibrated = performance.now()
-  const requiredExports = await requiredExportsOfKatas(calibration, options.testsRoot)
-  const context: GradingContext = { runner: options.runner, calibration, requiredExports, timeoutMs, memoryMiB: options.memoryMiB }
   const progress = new GradingProgress(submissions.length, options.progressStream)
   const isolation = [options.runner.description]
   const gradedSoFar: SubmissionGrade[] = []
@@ -69,6 +67,14 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
   await classFiles
   const timings = { calibration: calibrated - started, grading: graded - calibrated, writing: performance.now() - graded }
   return { calibration, grades, timings }
+}
+
+/** Calibrates against the reference solutions (calibration.ts), and what grading each submission then needs. */
+export async function calibratedContext(options: Pick<GradeOptions, 'runner' | 'testsRoot' | 'timeoutSeconds' | 'memoryMiB'>): Promise<GradingContext> {
+  const timeoutMs = options.timeoutSeconds * 1000
+  const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs)
+  const requiredExports = await requiredExportsOfKatas(calibration, options.testsRoot)
+  return { runner: options.runner, calibration, requiredExports, timeoutMs, memoryMiB: options.memoryMiB }
 }
 
 /** What each kata's stub exports (from the tests folder, or the shipped stubs when --tests has none): every submission must too. */
