@@ -24,9 +24,10 @@ export class GraderError extends Error {
   override name = 'GraderError'
 }
 
-export async function calibrate(runner: Runner, testsRoot: string, referenceDir: string, timeoutMs: number): Promise<Calibration> {
-  const katas = listKatas(testsRoot)
-  if (katas.length === 0) throw new GraderError(`no kata tests found in ${testsRoot}`)
+/** `only`: these kata folders alone (a platform question that grades one kata), else every kata in `testsRoot`. */
+export async function calibrate(runner: Runner, testsRoot: string, referenceDir: string, timeoutMs: number, only?: string[]): Promise<Calibration> {
+  const katas = listKatas(testsRoot).filter((kata) => !only || only.includes(kata.folder))
+  if (katas.length === 0) throw new GraderError(only ? `no kata tests for ${only.join(', ')} in ${testsRoot}` : `no kata tests found in ${testsRoot}`)
   const points = await readPointsManifest(testsRoot)
   const outcome = await runner.run({ implementationDir: referenceDir, katas: katas.map((kata) => kata.folder), timeoutMs })
   return { katas: katas.map((kata) => calibrateKata(kata, outcome, points.get(kata.folder) ?? DEFAULT_KATA_POINTS)) }

@@ -37,6 +37,11 @@ export interface TestGrade {
   passed: boolean
   /** The failure message and what the test printed (capped), or why it could not run. */
   output: string
+  /**
+   * One of the instructor's own tests (a --tests folder), which the student's lesson does not describe:
+   * its output is passed or failed alone, nothing of the test's source or messages.
+   */
+  hidden?: boolean
 }
 
 export interface KataGrade {

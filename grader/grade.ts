@@ -70,9 +70,11 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
 }
 
 /** Calibrates against the reference solutions (calibration.ts), and what grading each submission then needs. */
-export async function calibratedContext(options: Pick<GradeOptions, 'runner' | 'testsRoot' | 'timeoutSeconds' | 'memoryMiB'>): Promise<GradingContext> {
+export async function calibratedContext(
+  options: Pick<GradeOptions, 'runner' | 'testsRoot' | 'timeoutSeconds' | 'memoryMiB'> & { katas?: string[] },
+): Promise<GradingContext> {
   const timeoutMs = options.timeoutSeconds * 1000
-  const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs)
+  const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs, options.katas)
   const requiredExports = await requiredExportsOfKatas(calibration, options.testsRoot)
   return { runner: options.runner, calibration, requiredExports, timeoutMs, memoryMiB: options.memoryMiB }
 }

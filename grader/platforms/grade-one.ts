@@ -18,6 +18,8 @@ export interface GradeOneOptions {
   submissionDir: string
   /** The kata tests: katas/, or an instructor's own folder laid out like it (hidden tests). */
   testsRoot?: string
+  /** Kata folders to grade (a platform question per kata); every kata in testsRoot when left out. */
+  katas?: string[]
   timeoutSeconds?: number
   memoryMiB?: number
   /** Hears what this container cannot give a run (the platform's own container stands in for it). */
@@ -47,7 +49,7 @@ export async function gradeOne(options: GradeOneOptions): Promise<GradedOne> {
   const warn = options.warn ?? ((line: string) => console.error(line))
   const runner = await ProcessRunner.open({ testsRoot, memoryMiB, acceptWeakIsolation: true }, (line) => warn(`inside the platform's container: ${line}`), host)
   try {
-    const context = await calibratedContext({ runner, testsRoot, timeoutSeconds, memoryMiB })
+    const context = await calibratedContext({ runner, testsRoot, timeoutSeconds, memoryMiB, katas: options.katas })
     const grade = await gradeSubmission({ name: 'submission', folder: options.submissionDir }, context)
     return { grade, calibration: context.calibration, isolation: runner.description }
   } finally {
