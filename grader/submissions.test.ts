@@ -20,13 +20,30 @@ test('submissions are the immediate subfolders, any name, sorted; files and hidd
   })
 })
 
-test('a kata file is found flat or in a clone of the repository', async () => {
+test('a kata file is found uploaded alone, in its kata folder, or in a clone of the repository, the clone first', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sub-'))
   const submission = { name: 's', folder: dir }
-  expect(await findKataFile(submission, bind)).toMatchObject({ problem: 'missing' })
+  expect(await findKataFile(submission, bind)).toEqual({
+    problem: 'missing',
+    reason: 'missing (looked for katas/01-bind/bind.ts, 01-bind/bind.ts, bind.ts)',
+  })
+  await writeFile(join(dir, 'bind.ts'), 'export const bind = 3\n')
+  expect(await findKataFile(submission, bind)).toEqual({ source: 'export const bind = 3\n' })
+  await mkdir(join(dir, '01-bind'))
+  await writeFile(join(dir, '01-bind', 'bind.ts'), 'export const bind = 2\n')
+  expect(await findKataFile(submission, bind)).toEqual({ source: 'export const bind = 2\n' })
   await mkdir(join(dir, 'katas', '01-bind'), { recursive: true })
   await writeFile(join(dir, 'katas', '01-bind', 'bind.ts'), 'export const bind = 1\n')
   expect(await findKataFile(submission, bind)).toEqual({ source: 'export const bind = 1\n' })
+})
+
+test('an uploaded kata file that is a symbolic link is refused, never followed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sneaky-'))
+  await symlink(join(solutionsDir, '01-bind', 'bind.ts'), join(dir, 'bind.ts'))
+  expect(await findKataFile({ name: 'sneaky', folder: dir }, bind)).toEqual({
+    problem: 'unreadable',
+    reason: 'bind.ts is a symbolic link (the grader never follows links)',
+  })
 })
 
 describe('a symbolic link at any step of the path is refused, never followed', () => {

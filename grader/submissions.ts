@@ -52,14 +52,17 @@ type Refusal = { problem: 'unreadable'; reason: string }
  * the submission folder: a link to solutions/ or to a classmate's folder is refused with the reason.
  */
 export async function findKataFile(submission: Submission, kata: Kata): Promise<FoundKataFile> {
-  const candidates = [['katas', kata.folder, kata.implementationFile], [kata.folder, kata.implementationFile]]
+  // A clone of the repository, the kata folders alone, or the kata files uploaded on their own (a
+  // platform's upload form): each kata's file name is unique, so a file at the top is that kata's.
+  const candidates = [['katas', kata.folder, kata.implementationFile], [kata.folder, kata.implementationFile], [kata.implementationFile]]
   for (const steps of candidates) {
     const found = await walk(submission.folder, steps)
     if (found === 'absent') continue
     if ('problem' in found) return found
     return readInside(submission.folder, found.path)
   }
-  return { problem: 'missing', reason: `missing (looked for ${kata.folder}/${kata.implementationFile} and katas/${kata.folder}/${kata.implementationFile})` }
+  const where = candidates.map((steps) => steps.join('/'))
+  return { problem: 'missing', reason: `missing (looked for ${where.join(', ')})` }
 }
 
 /** Follows `steps` down from `folder` with lstat, refusing the first symbolic link (the submission folder itself included). */
