@@ -11,7 +11,8 @@ import type { Runner } from './run-request.ts'
 export interface CalibratedKata {
   kata: string
   maxPoints: number
-  tests: { name: string; maxPoints: number }[]
+  /** `title`: the test's own name, as the kata's lesson names it (`name` has the describe blocks too). */
+  tests: { name: string; title?: string; maxPoints: number }[]
   /** Tests this host cannot run, skipped for every submission, with the reason. */
   skipped: { name: string; note: string }[]
 }
@@ -43,13 +44,13 @@ function calibrateKata(kata: Kata, outcome: Awaited<ReturnType<Runner['run']>>, 
     const first = failed[0] ? `${failed[0][0]}: ${failed[0][1].message}` : run.errors[0]
     throw cannotGrade(`fails here (${first})`)
   }
-  const ran = [...run.tests].filter(([, test]) => test.state === 'passed').map(([name]) => name)
+  const ran = [...run.tests].filter(([, test]) => test.state === 'passed')
   if (ran.length === 0) throw cannotGrade('ran no tests')
   const shares = splitPoints(points, ran.length)
   return {
     kata: kata.folder,
     maxPoints: points,
-    tests: ran.map((name, i) => ({ name, maxPoints: shares[i]! })),
+    tests: ran.map(([name, { title }], i) => ({ name, ...(title ? { title } : {}), maxPoints: shares[i]! })),
     skipped: [...run.tests].filter(([, test]) => test.state === 'skipped').map(([name, test]) => ({ name, note: test.note ?? '' })),
   }
 }

@@ -133,7 +133,7 @@ test('the deep file', () => {
   )
   const runner = await DockerRunner.start({ image: DEFAULT_IMAGE, testsRoot: join(work, 'tests'), defaultTestsRoot: katasDir, memoryMiB: 512 })
   const outcome = await runner.run({ implementationDir: join(work, 'submission'), katas: ['01-bind'], timeoutMs: 30_000 }).finally(() => runner.close())
-  expect(outcome.record.katas.get('01-bind')?.tests.get('the deep file'), outcome.outputTail).toEqual({ state: 'passed' })
+  expect(outcome.record.katas.get('01-bind')?.tests.get('the deep file'), outcome.outputTail).toEqual({ state: 'passed', title: 'the deep file' })
 })
 
 /**

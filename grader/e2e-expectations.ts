@@ -24,7 +24,8 @@ const EXPECTED: Record<string, Record<string, KataExpectation>> = {
   empty: { '*': missing },
   partial: {
     '01-bind': full,
-    '02-port-zero': { failing: ['the OS chose the port', "leaves no 'error' listener"] },
+    // A failing test's output is the learner's explanation, the lesson's description of the test included.
+    '02-port-zero': { failing: ['the OS chose the port', "leaves no 'error' listener"], outputContains: 'What this test checks (katas/02-port-zero/README.md): ' },
     '03-backlog': everyTestFails('Not implemented yet'),
     '*': missing, // it has the first three katas only, and 03's stub
   },

@@ -10,7 +10,7 @@ test('readEvents rebuilds each kata: finished or not, test outcomes, the test st
       { type: 'kata-start', kata: '01-bind' },
       { type: 'test-start', kata: '01-bind', name: 'a' },
       { type: 'test', kata: '01-bind', name: 'a', state: 'passed' },
-      { type: 'test', kata: '01-bind', name: 'b', state: 'failed', message: 'boom', console: 'hi\n' },
+      { type: 'test', kata: '01-bind', name: 'b', state: 'failed', message: 'boom', console: 'hi\n', title: 'b', teaching: 'boom, explained' },
       { type: 'kata-end', kata: '01-bind', errors: [] },
       { type: 'kata-start', kata: '03-backlog' },
       { type: 'test-start', kata: '03-backlog', name: 'slow' },
@@ -25,8 +25,8 @@ test('readEvents rebuilds each kata: finished or not, test outcomes, the test st
     errors: [],
     running: undefined,
     tests: new Map([
-      ['a', { state: 'passed', message: undefined, note: undefined, console: undefined }],
-      ['b', { state: 'failed', message: 'boom', note: undefined, console: 'hi\n' }],
+      ['a', { state: 'passed', title: undefined, message: undefined, teaching: undefined, note: undefined, console: undefined }],
+      ['b', { state: 'failed', title: 'b', message: 'boom', teaching: 'boom, explained', note: undefined, console: 'hi\n' }],
     ]),
   })
   expect(record.katas.get('03-backlog')).toMatchObject({ finished: false, running: 'slow' })

@@ -11,13 +11,29 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 export type RunEvent =
   | { type: 'kata-start'; kata: string }
   | { type: 'test-start'; kata: string; name: string }
-  | { type: 'test'; kata: string; name: string; state: 'passed' | 'failed' | 'skipped'; message?: string; note?: string; console?: string }
+  | {
+      type: 'test'
+      kata: string
+      /** The test's full name (describe blocks and title); `title` is its own, as the lesson names it. */
+      name: string
+      title?: string
+      state: 'passed' | 'failed' | 'skipped'
+      message?: string
+      /** A failure explained as `npm test` explains it to the learner. */
+      teaching?: string
+      note?: string
+      console?: string
+    }
   | { type: 'kata-end'; kata: string; errors: string[] }
   | { type: 'run-end'; unhandledErrors: string[] }
 
 export interface TestOutcome {
   state: 'passed' | 'failed' | 'skipped'
+  /** The test's own title, as the lesson names it. */
+  title?: string
   message?: string
+  /** A failure explained as `npm test` explains it to the learner. */
+  teaching?: string
   note?: string
   /** What the test printed, capped. */
   console?: string
@@ -90,8 +106,8 @@ export function readEvents(text: string, key: string): RunRecord {
         break
       case 'test': {
         const run = kataRun(event.kata)
-        const { state, message, note, console } = event
-        run.tests.set(event.name, { state, message, note, console })
+        const { state, title, message, teaching, note, console } = event
+        run.tests.set(event.name, { state, title, message, teaching, note, console })
         if (run.running === event.name) run.running = undefined
         break
       }

@@ -165,6 +165,14 @@ const FIXTURE_SUBMISSIONS: Record<string, FixtureSubmission> = {
   },
 }
 
+/**
+ * Submissions for gradings with an instructor's own tests (--tests) only, so not among those a class
+ * folder holds by default: kata 01's file reads what it can of the hidden tests as it loads.
+ */
+const WITH_HIDDEN_TESTS: Record<string, FixtureSubmission> = {
+  'reads-hidden-tests': { katas: { '01-bind': { from: 'probe', kind: 'hidden-tests' } } },
+}
+
 async function sourceOf(kataFolder: string, source: KataSource, targets: Targets): Promise<string> {
   const kata = kataFromFolder(kataFolder)!
   switch (source.from) {
@@ -192,13 +200,13 @@ function withStubBody(stub: string, statement: string): string {
 }
 
 /**
- * Writes the named fixture submissions (all by default) into `dir`, one folder each. The hostile
- * ones aim at `targets`: by default this project, `dir` itself, and the folder around it for outputs.
+ * Writes the named fixture submissions (all but those for hidden tests by default) into `dir`, one
+ * folder each. The hostile ones aim at `targets`: by default this project, `dir` itself, and the folder around it for outputs.
  */
 export async function writeFixtureSubmissions(dir: string, names = Object.keys(FIXTURE_SUBMISSIONS), targets?: Partial<Targets>): Promise<void> {
   const aimedAt: Targets = { project: projectRoot, submissions: dir, outputs: dirname(dir), ...targets }
   for (const name of names) {
-    const fixture = FIXTURE_SUBMISSIONS[name]!
+    const fixture = FIXTURE_SUBMISSIONS[name] ?? WITH_HIDDEN_TESTS[name]!
     const folder = join(dir, name)
     if (fixture.linkTo) {
       await mkdir(dir, { recursive: true })

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { kataFromFolder, type Kata } from '../harness/katas.ts'
 import { formatDuration } from '../harness/lifecycle/within.ts'
+import { normaliseTestName } from '../harness/reporting/lessons.ts'
 import type { CalibratedKata, Calibration } from './calibration.ts'
 import type { KataRun, TestOutcome } from './events.ts'
 import { sumPoints } from './manifest.ts'
@@ -68,6 +69,11 @@ export interface GradingContext {
   requiredExports: Map<string, string[]>
   timeoutMs: number
   memoryMiB: number
+  /**
+   * With an instructor's --tests folder: the tests each kata's lesson describes (normalised names),
+   * by kata folder. Any other test is one of the instructor's own, reported as passed or failed alone.
+   */
+  publicTests?: Map<string, Set<string>>
 }
 
 type KataResult = { kind: 'ran'; run: KataRun } | { kind: 'timed-out' | 'crashed'; reason: string }
@@ -100,7 +106,7 @@ export async function gradeSubmission(submission: Submission, context: GradingCo
 
   const results = await runStaged(runnable, context)
   const katas = context.calibration.katas.map((calibrated) =>
-    gradeKata(calibrated, problems.get(calibrated.kata) ?? problemOf(results.get(calibrated.kata)), results.get(calibrated.kata)),
+    gradeKata(calibrated, problems.get(calibrated.kata) ?? problemOf(results.get(calibrated.kata)), results.get(calibrated.kata), context.publicTests),
   )
   return {
     submission: submission.name,
@@ -190,13 +196,15 @@ function problemOf(result: KataResult | undefined): KataGrade['problem'] {
   return undefined
 }
 
-function gradeKata(calibrated: CalibratedKata, problem: KataGrade['problem'], result: KataResult | undefined): KataGrade {
+function gradeKata(calibrated: CalibratedKata, problem: KataGrade['problem'], result: KataResult | undefined, publicTests?: GradingContext['publicTests']): KataGrade {
   const run = result?.kind === 'ran' ? result.run : undefined
-  const tests = calibrated.tests.map(({ name, maxPoints }) => {
-    if (problem) return { name, maxPoints, points: 0, passed: false, output: problem.reason }
+  const tests = calibrated.tests.map(({ name, title, maxPoints }): TestGrade => {
+    const hidden = publicTests ? { hidden: !publicTests.get(calibrated.kata)?.has(normaliseTestName(title ?? name)) } : {}
+    if (problem) return { name, maxPoints, points: 0, passed: false, output: problem.reason, ...hidden }
     const outcome = run?.tests.get(name)
     const passed = outcome?.state === 'passed'
-    return { name, maxPoints, points: passed ? maxPoints : 0, passed, output: testOutput(outcome, run) }
+    const output = hidden.hidden ? hiddenTestOutput(passed) : testOutput(outcome, run)
+    return { name, maxPoints, points: passed ? maxPoints : 0, passed, output, ...hidden }
   })
   return { kata: calibrated.kata, maxPoints: calibrated.maxPoints, points: sumPoints(tests.map((t) => t.points)), problem, tests }
 }
@@ -205,7 +213,13 @@ function testOutput(outcome: TestOutcome | undefined, run: KataRun | undefined):
   if (!outcome) return `did not run${run?.errors[0] ? `: ${firstLine(run.errors[0])}` : ''}`
   if (outcome.state === 'skipped') return `skipped here, unlike for the reference solution: ${outcome.note ?? 'no reason given'}`
   const printed = outcome.console ? `\n--- printed ---\n${outcome.console}` : ''
-  return cap(`${outcome.state === 'passed' ? '' : (outcome.message ?? 'failed')}${printed}`.trim(), TEST_OUTPUT_CAP)
+  const failure = outcome.teaching ?? outcome.message ?? 'failed'
+  return cap(`${outcome.state === 'passed' ? '' : failure}${printed}`.trim(), TEST_OUTPUT_CAP)
+}
+
+/** An instructor's own test says whether it passed, and nothing of what it checks or what the code printed. */
+function hiddenTestOutput(passed: boolean): string {
+  return passed ? 'passed' : "failed: this is one of your instructor's own tests, and its details are not shown"
 }
 
 export function cap(text: string, limit: number): string {

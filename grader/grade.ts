@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { mapWithConcurrency } from '../harness/concurrency.ts'
 import { kataFromFolder } from '../harness/katas.ts'
-import { solutionsDir, stubsDir } from '../harness/paths.ts'
+import { katasDir, solutionsDir, stubsDir } from '../harness/paths.ts'
+import { parseTestDescriptions, readLesson } from '../harness/reporting/lessons.ts'
 import { calibrate, GraderError, type Calibration } from './calibration.ts'
 import { gradeSubmission, type GradingContext, type SubmissionGrade } from './grade-submission.ts'
 import { CLASS_FILES, writeClassFiles, writeSubmission } from './outputs/write.ts'
@@ -76,7 +77,18 @@ export async function calibratedContext(
   const timeoutMs = options.timeoutSeconds * 1000
   const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs, options.katas)
   const requiredExports = await requiredExportsOfKatas(calibration, options.testsRoot)
-  return { runner: options.runner, calibration, requiredExports, timeoutMs, memoryMiB: options.memoryMiB }
+  const publicTests = options.testsRoot === katasDir ? undefined : await testsStudentsKnow(calibration)
+  return { runner: options.runner, calibration, requiredExports, timeoutMs, memoryMiB: options.memoryMiB, publicTests }
+}
+
+/** The tests each kata's lesson, as students have it, describes (normalised names): every test but an instructor's own. */
+async function testsStudentsKnow(calibration: Calibration): Promise<Map<string, Set<string>>> {
+  const known = new Map<string, Set<string>>()
+  for (const { kata: folder } of calibration.katas) {
+    const lesson = await readLesson(katasDir, kataFromFolder(folder)!)
+    known.set(folder, new Set(parseTestDescriptions(lesson).keys()))
+  }
+  return known
 }
 
 /** What each kata's stub exports (from the tests folder, or the shipped stubs when --tests has none): every submission must too. */

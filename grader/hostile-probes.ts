@@ -1,7 +1,7 @@
 /**
  * Kata code a hostile student could hand in, as probes: each tries one kind of attack on the grader
- * as it is really made (reading the reference solutions, a classmate's files, the instructor's
- * environment; writing the grader's own files, a classmate's results, another run's events file),
+ * as it is really made (reading the reference solutions, an instructor's hidden tests, a classmate's
+ * files, the instructor's environment; writing the grader's own files, a classmate's results, another run's events file),
  * and its kata function then fails with what it reached: "reached nothing" is the only answer that
  * means the grader held. Probes test write access by opening a file for writing without writing
  * anything, so a grader that does not hold is told so without being damaged.
@@ -15,6 +15,8 @@ export interface Targets {
   submissions: string
   /** A folder the grader's outputs go under. */
   outputs: string
+  /** An instructor's own tests (--tests), if the class is graded with them. */
+  tests?: string
 }
 
 /** Helpers every probe shares, in the kata file's own words (TypeScript, Node built-ins only). */
@@ -55,6 +57,10 @@ for (const relative of ['grader/reporter.ts', 'grader/events.ts', 'harness/kata-
   canWrite(join('/grader', relative))
 }
 for (const path of ['/var/run/docker.sock', '/run/docker.sock']) { try { fs.statSync(path); reached.push('see ' + path) } catch {} }
+`,
+  'hidden-tests': (t: Targets) => `
+for (const root of [${JSON.stringify(t.tests ?? '/tests')}, '/tests', '/autograder/source/tests', '/grade/tests']) for (const path of files(root)) canRead(path)
+for (const path of files(${JSON.stringify(`${t.project}/solutions`)})) canRead(path)
 `,
 } satisfies Record<string, (targets: Targets) => string>
 

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { katasDir, projectRoot } from '../harness/paths.ts'
@@ -100,7 +100,7 @@ export class ProcessRunner implements Runner {
   static async open(options: ProcessRunnerOptions, warn: (line: string) => void = console.error, host?: HostSupport): Promise<ProcessRunner> {
     const support = host ?? (await probeHost())
     const weaknesses = weaknessesOf(support)
-    if (weaknesses.length === 0) return new ProcessRunner(options, support)
+    if (weaknesses.length === 0) return new ProcessRunner(options, support).lockingTests()
     const list = weaknesses.map((weakness) => `  - ${weakness}`).join('\n')
     if (!options.acceptWeakIsolation) {
       support.groups.close()
@@ -111,7 +111,22 @@ export class ProcessRunner implements Runner {
       )
     }
     warn(`--accept-weak-isolation: grading without these protections:\n${list}`)
-    return new ProcessRunner(options, support)
+    return new ProcessRunner(options, support).lockingTests()
+  }
+
+  private unlockTests = async () => {}
+
+  /**
+   * An instructor's own tests (--tests) are root's alone while this runner lives: the student's code,
+   * as another user, must not read them (in a sandbox it would see them, mounted for the test process).
+   */
+  private async lockingTests(): Promise<this> {
+    const folder = this.options.testsRoot
+    if (!this.asRoot || folder === katasDir) return this
+    const { mode } = await stat(folder)
+    await chmod(folder, 0o700)
+    this.unlockTests = () => chmod(folder, mode & 0o7777)
+    return this
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {
@@ -168,6 +183,7 @@ export class ProcessRunner implements Runner {
 
   async close(): Promise<void> {
     this.groups.close()
+    await this.unlockTests()
   }
 }
 

@@ -1,17 +1,17 @@
 /**
  * One submission, graded inside a grading platform's container (Gradescope, PrairieLearn): the
  * platform starts a fresh container per submission, so there is no class to share a host with, and
- * the container is the outer sandbox. Inside it the kata process design still holds: the student's
+ * the container is the outer sandbox (bubblewrap, where it works there, an inner one). Inside it the kata process design still holds: the student's
  * code runs in kata processes of their own, as throwaway users, judged from the test process by what
  * the kernel and the wire show. The reference solutions are calibrated first, in the same container,
  * so a test this container cannot make is skipped for the student too, never failed.
  */
-import { chmod } from 'node:fs/promises'
+import { chmod, stat } from 'node:fs/promises'
 import { katasDir, solutionsDir } from '../../harness/paths.ts'
 import { GraderError, type Calibration } from '../calibration.ts'
 import { calibratedContext } from '../grade.ts'
 import { gradeSubmission, type SubmissionGrade } from '../grade-submission.ts'
-import { ProcessRunner, probeHost } from '../process-runner.ts'
+import { ProcessRunner, probeHost, type HostSupport } from '../process-runner.ts'
 
 export interface GradeOneOptions {
   /** The student's files: a clone of the repository or the kata folders alone (submissions.ts). */
@@ -24,6 +24,8 @@ export interface GradeOneOptions {
   memoryMiB?: number
   /** Hears what this container cannot give a run (the platform's own container stands in for it). */
   warn?: (line: string) => void
+  /** What this container gives a run: probed unless given (a test poses as a container without bubblewrap). */
+  host?: HostSupport
 }
 
 export interface GradedOne {
@@ -38,14 +40,16 @@ export const PLATFORM_DEFAULTS = { timeoutSeconds: 60, memoryMiB: 2048 }
 export async function gradeOne(options: GradeOneOptions): Promise<GradedOne> {
   const testsRoot = options.testsRoot ?? katasDir
   const { timeoutSeconds, memoryMiB } = { ...PLATFORM_DEFAULTS, ...definedOnly(options) }
-  const host = await probeHost()
+  const host = options.host ?? (await probeHost())
   if (!host.asRoot) {
     host.groups.close()
     throw new GraderError(
       "grading inside a platform's container needs root there, to run the student's code as a throwaway user that can read neither the tests nor the solutions",
     )
   }
-  await lockAwayFromStudentCode([solutionsDir, ...(testsRoot === katasDir ? [] : [testsRoot])])
+  // In a sandbox the student's code never sees solutions/ (bubblewrap.ts); outside one, it sees the container's
+  // files. An instructor's own tests are the runner's to lock (process-runner.ts).
+  const unlock = host.sandboxProblem ? await lockAwayFromStudentCode([solutionsDir]) : async () => {}
   const warn = options.warn ?? ((line: string) => console.error(line))
   const runner = await ProcessRunner.open({ testsRoot, memoryMiB, acceptWeakIsolation: true }, (line) => warn(`inside the platform's container: ${line}`), host)
   try {
@@ -54,15 +58,20 @@ export async function gradeOne(options: GradeOneOptions): Promise<GradedOne> {
     return { grade, calibration: context.calibration, isolation: runner.description }
   } finally {
     await runner.close()
+    await unlock()
   }
 }
 
 /**
- * Root's alone: outside a bubblewrap sandbox the student's code (another user) sees the container's
- * files, and must not read the reference solutions or an instructor's hidden tests.
+ * Root's alone while grading: the student's code (another user) must not read the reference solutions.
+ * Returns what puts the folders' modes back.
  */
-async function lockAwayFromStudentCode(folders: string[]): Promise<void> {
+async function lockAwayFromStudentCode(folders: string[]): Promise<() => Promise<void>> {
+  const modes = await Promise.all(folders.map(async (folder) => (await stat(folder)).mode & 0o7777))
   for (const folder of folders) await chmod(folder, 0o700)
+  return async () => {
+    for (const [i, folder] of folders.entries()) await chmod(folder, modes[i]!)
+  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { formatKataReport } from './kata-report.ts'
+import { failureExplained, formatKataReport } from './kata-report.ts'
 import { kataFromFolder } from '../katas.ts'
 import { normaliseTestName } from './lessons.ts'
 import type { KataRun, TestOutcome } from './progress.ts'
@@ -58,6 +58,11 @@ test('a kata in progress lists its tests, then explains its first failure in ful
     '      tcp    LISTEN  0       [::]:4000  *',
     '    at katas/01-bind/bind.test.ts:52:7',
   ])
+  const explainedInFull = plain(formatKataReport(run, context)).split('\n').slice(6)
+  expect(
+    plain(failureExplained(run.tests[1]!, context)).split('\n'),
+    "the grader's words for a platform: the learner's explanation, without its heading or margin",
+  ).toEqual(explainedInFull.map((line) => line.replace(/^ {1,4}/, '')))
 })
 
 test('a finished kata is one line; a kata that could not load says why', () => {

@@ -100,9 +100,26 @@ function printedBy(test: TestOutcome): string {
   return `    ${dim(`your code printed, in "${test.name}":`)}\n${printedLines(test.printed!)}`
 }
 
-function explanation(test: TestOutcome, heading: string, context: ReportContext): string {
+/**
+ * One failing test explained in full: what went wrong, expected against got, what each error code
+ * usually means, what the lesson says the test checks, the kernel's sockets, where, and the test's
+ * other errors. `npm test` shows it under the heading "First failure:"; the grader gives it to
+ * students on their platform, word for word.
+ */
+function explanation(test: TestOutcome, heading: string, context: Pick<ReportContext, 'descriptions' | 'lessonPath'>): string {
+  return [`  ${bold(heading)} ${test.name}`, ...explanationLines(test, context)].join('\n')
+}
+
+/** The same explanation without its heading or margin, for a place that shows the test's name itself (a grading platform). */
+export function failureExplained(test: TestOutcome, context: Pick<ReportContext, 'descriptions' | 'lessonPath'>): string {
+  return explanationLines(test, context)
+    .join('\n')
+    .replace(/^ {1,4}/gm, '')
+}
+
+function explanationLines(test: TestOutcome, context: Pick<ReportContext, 'descriptions' | 'lessonPath'>): string[] {
   const failure = test.failure ?? { summary: summaryOf(test) }
-  const lines = [`  ${bold(heading)} ${test.name}`, ...details(failure)]
+  const lines = [...details(failure)]
   const description = context.descriptions.get(normaliseTestName(test.name))
   if (description) lines.push(`    ${dim('What this test checks')} ${dim(`(${context.lessonPath})`)}${dim(':')} ${description}`)
   if (failure.kernelView) lines.push(`    ${dim("The kernel's sockets when it failed:")}`, indent(failure.kernelView, '      '))
@@ -111,7 +128,7 @@ function explanation(test: TestOutcome, heading: string, context: ReportContext)
     lines.push(`  ${bold('This test also failed with:')}`, ...details(more))
     if (more.location) lines.push(`    ${dim(`at ${more.location}`)}`)
   }
-  return lines.join('\n')
+  return lines
 }
 
 /** What went wrong, expected against got, and what each error code mentioned usually means. */
