@@ -4,9 +4,9 @@
  * Gradescope documents (https://gradescope-autograders.readthedocs.io/en/latest/specs/#file-hierarchy)
  * under a temporary root, and run_autograder run there as Gradescope runs it, for a correct, a partial,
  * a broken and a hostile submission; each results.json checked field by field against the spec.
- * setup.sh needs the network (apt, the npm registry), which this machine's tests do not have: the
- * project's node_modules and the pinned Node stand in for what it installs, and its checks of the
- * pinned tarballs are run on their own.
+ * setup.sh needs the network (apt, the npm registry), which these tests do not have: for the runs, the
+ * project's node_modules and the pinned Node stand in for what it installs; setup.sh itself runs in a
+ * copy of its own, with apt-get and curl stood in for and npm offline (from this machine's npm cache).
  */
 import { execFile } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
@@ -21,7 +21,7 @@ import { probeKataFile } from '../../hostile-probes.ts'
 import { sumPoints } from '../../manifest.ts'
 import { pinnedNode } from '../../../tools/node-binary.ts'
 import type { GradescopeResults, GradescopeTest } from '../../outputs/gradescope.ts'
-import { GRADESCOPE_NODE, GRADESCOPE_NPM, sha512Of, tarballPath } from './pinned-packages.ts'
+import { GRADESCOPE_NODE, GRADESCOPE_NPM, sha512Of, tarballCache, tarballPath, tarballUrl } from './pinned-packages.ts'
 import { ENTRY, NODE_IN_SOURCE } from './scripts.ts'
 
 const KATAS = ['01-bind', '05-refused']
@@ -174,6 +174,20 @@ describe('setup.sh', () => {
     }
   })
 
+  test('installs the pinned Node and npm and the locked dependencies, and its smoke run grades the reference (apt-get and curl stood in for, npm offline)', async () => {
+    const setupRoot = join(work, 'setup', 'autograder')
+    await mkdir(join(setupRoot, 'source'), { recursive: true })
+    await run('unzip', ['-q', join(work, 'autograder.zip'), '-d', join(setupRoot, 'source')])
+    const stand = await standIns(join(work, 'setup'))
+    const ran = await run('bash', [join(setupRoot, 'source', 'setup.sh')], { cwd: setupRoot, env: { ...process.env, ...stand.env, npm_config_offline: 'true' } })
+    expect(await readFile(stand.log, 'utf8')).toBe(
+      'apt-get install -y --no-install-recommends ca-certificates curl iproute2 util-linux\n' +
+        [GRADESCOPE_NODE, GRADESCOPE_NPM].map((pkg) => `curl ${tarballUrl(pkg)}\n`).join(''),
+    )
+    expect(ran.stdout).toContain(`v${GRADESCOPE_NODE.version}\n`)
+    expect(ran.stdout).toMatch(/This image grades: the reference solutions pass every test that counts here \(20 points\)/)
+  }, RUN_MS)
+
   test('accepts the pinned tarball and refuses one changed by a single byte', async () => {
     const tarball = tarballPath(GRADESCOPE_NPM)
     const tampered = join(work, 'tampered.tgz')
@@ -282,6 +296,25 @@ async function writeHostile(submission: string, resultsDir: string): Promise<voi
   const failing = stub.replace(/throw new Error\(\s*'Not implemented yet[\s\S]*?\)\n/g, 'throw new Error(found())\n')
   const probe = probeKataFile("classmates'-files-and-outputs", { project: source(), submissions: join(source(), 'tests'), outputs: resultsDir }, failing)
   await writeIn(submission, '05-refused/refused.ts', probe)
+}
+
+/**
+ * apt-get and curl for setup.sh where there is no network: apt-get only logs what it was asked to
+ * install; curl logs the URL and serves the registry's tarball from the build's cache (npm-checked).
+ */
+async function standIns(dir: string): Promise<{ env: NodeJS.ProcessEnv; log: string }> {
+  const bin = join(dir, 'bin')
+  const log = join(dir, 'calls.log')
+  await mkdir(bin, { recursive: true })
+  await writeFile(join(bin, 'apt-get'), '#!/bin/sh\necho "apt-get $*" >> "$STAND_IN_LOG"\n', { mode: 0o755 })
+  await writeFile(
+    join(bin, 'curl'),
+    '#!/bin/sh\nfor url; do :; done\nwhile [ $# -gt 0 ]; do [ "$1" = --output ] && out=$2; shift; done\n' +
+      'echo "curl $url" >> "$STAND_IN_LOG"\ncp "$STAND_IN_TARBALLS/${url##*/}" "$out"\n',
+    { mode: 0o755 },
+  )
+  await writeFile(log, '')
+  return { env: { PATH: `${bin}:${process.env.PATH}`, STAND_IN_LOG: log, STAND_IN_TARBALLS: tarballCache }, log }
 }
 
 interface Ran {
