@@ -172,6 +172,9 @@ async function restoredClone(branch: string): Promise<string> {
   const clone = await cloneOf(branch)
   const restore = await runStep(restoreStep().run!, clone)
   expect(restore.exitCode, restore.output).toBe(0)
+  const template = (await git(clone, 'rev-list', '--max-parents=0', 'HEAD')).trim()
+  const differing = (await git(clone, 'diff', '--name-only', template)).split('\n').filter(Boolean)
+  expect(differing, 'only the kata files differ from the template').toEqual(katas.map((kata) => `katas/${kata.folder}/${kata.implementationFile}`))
   return clone
 }
 
@@ -195,17 +198,21 @@ function runKataCommand(command: string, cwd: string): Promise<{ exitCode: numbe
   return run('/bin/sh', ['-c', command], cwd, env)
 }
 
-/** A `run:` step as Actions runs it on Linux by default: `bash -e {0}`. */
+/**
+ * A `run:` step as Actions runs it on Linux when no shell is named: `bash -e {0}`.
+ * https://docs.github.com/en/actions/using-workflows/workflow-syntax-for-github-actions#jobsjob_idstepsshell
+ */
 async function runStep(script: string, cwd: string): Promise<{ exitCode: number | null; output: string }> {
   const file = join(cwd, '..', `step-${Date.now()}.sh`)
   await writeFile(file, script)
   return run('bash', ['-e', file], cwd, { PATH: gradingPath, HOME: process.env.HOME ?? '/root' })
 }
 
-async function git(cwd: string, ...args: string[]): Promise<void> {
+async function git(cwd: string, ...args: string[]): Promise<string> {
   const identity = { GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.invalid' }
   const result = await run('git', args, cwd, { ...process.env, ...identity })
   if (result.exitCode !== 0) throw new Error(`git ${args.join(' ')}: ${result.output}`)
+  return result.output
 }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ exitCode: number | null; output: string }> {
