@@ -6,7 +6,7 @@
  * It is built through the Docker API, so DOCKER_HOST may point at another machine.
  */
 import { execFileSync } from 'node:child_process'
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -27,8 +27,6 @@ export interface ImageRecipe {
   dockerfile: string
   /** Project files and folders beyond the grader's tree (PROJECT_ENTRIES), copied to the same place under GRADER_DIR. */
   extraEntries: string[]
-  /** Empty folders of the root filesystem, by path, with their modes. */
-  folders: Record<string, number>
 }
 
 const GRADING_IMAGE: ImageRecipe = {
@@ -40,7 +38,6 @@ VOLUME ["/submission", "/tests"]
 CMD ["${NODE_IN_IMAGE}", "-e", "setInterval(() => {}, 1 << 30)"]
 `,
   extraEntries: [],
-  folders: { '/scratch': 0o755 },
 }
 
 export async function buildImage(image: string, log: (line: string) => void = console.log, recipe: ImageRecipe = GRADING_IMAGE): Promise<void> {
@@ -72,10 +69,7 @@ export async function buildImage(image: string, log: (line: string) => void = co
     for (const library of await sharedLibraries([...binaries, ...(await nativeAddons(join(grader, 'node_modules')))])) {
       await copyInto(rootfs, library, library)
     }
-    for (const [folder, mode] of Object.entries(recipe.folders)) {
-      await mkdir(join(rootfs, folder), { recursive: true })
-      await chmod(join(rootfs, folder), mode) // mkdir's mode is cut by the umask
-    }
+    await mkdir(join(rootfs, 'scratch'))
     await writeFile(join(context, 'Dockerfile'), recipe.dockerfile)
     log(dim(`building ${image} from ${node.path} (node v${node.version})${ss ? ` and ${ss}` : ''}`))
     process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'

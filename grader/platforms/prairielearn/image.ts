@@ -31,7 +31,6 @@ WORKDIR ${GRADER_DIR}
 ENTRYPOINT ["${NODE_IN_IMAGE}", "--import", "${TSX_LOADER_IN_IMAGE}", "${ENTRYPOINT_IN_IMAGE}"]
 `,
   extraEntries: ['solutions', 'tools/node-binary.ts'],
-  folders: { '/scratch': 0o755, '/tmp': 0o1777 },
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
