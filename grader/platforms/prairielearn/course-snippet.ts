@@ -15,8 +15,8 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { listKatas, type Kata } from '../../../harness/katas.ts'
 import { katasDir } from '../../../harness/paths.ts'
-import { readPointsManifest, DEFAULT_KATA_POINTS } from '../../manifest.ts'
 import { GRADER_DIR, NODE_IN_IMAGE } from '../../image.ts'
+import { DEFAULT_KATA_POINTS, readPointsManifest } from '../../manifest.ts'
 
 /** Where the questions go in a course: questions/socket-katas/01-bind, question id "socket-katas/01-bind". */
 export const QUESTIONS_FOLDER = 'socket-katas'

@@ -20,10 +20,10 @@ import { kataFromFolder, type Kata } from '../../../harness/katas.ts'
 import { gradeOne, PLATFORM_DEFAULTS } from '../grade-one.ts'
 import { notGradable, prairielearnResults, type PrairieLearnResults } from './results.ts'
 
-export const GRADE_DIR = '/grade'
+const GRADE_DIR = '/grade'
 
 async function main(): Promise<void> {
-  const results = await gradedOrNot().catch((error: Error) => notGradable(error.message))
+  const results = await gradedOrNot()
   await writeResults(results)
   console.log(results.gradable ? `score ${results.score}: ${results.message}` : `not gradable: ${results.message}`)
 }
@@ -34,16 +34,18 @@ async function gradedOrNot(): Promise<PrairieLearnResults> {
   if (!kata) return notGradable(`the question's entrypoint names no kata (--kata NN-slug), but ${JSON.stringify(values.kata)}`)
   const timeoutSeconds = Number(values.timeout ?? PLATFORM_DEFAULTS.timeoutSeconds)
   if (!(timeoutSeconds > 0)) return notGradable(`--timeout must be a number of seconds, not ${JSON.stringify(values.timeout)}`)
-  // The student's code runs as other users, which must reach neither the results nor the question's tests.
-  await chmod(GRADE_DIR, 0o700)
-  const { grade, isolation } = await gradeOne({
-    submissionDir: join(GRADE_DIR, 'student'),
-    testsRoot: hiddenTests(kata),
-    katas: [kata.folder],
-    timeoutSeconds,
-  })
-  console.log(`graded ${kata.folder} with ${isolation}`)
-  return prairielearnResults(grade)
+  const testsRoot = hiddenTests(kata)
+  try {
+    // The student's code runs as other users, which must reach neither the results nor the question's tests.
+    await chmod(GRADE_DIR, 0o700)
+    const { grade, isolation } = await gradeOne({ submissionDir: join(GRADE_DIR, 'student'), testsRoot, katas: [kata.folder], timeoutSeconds })
+    console.log(`graded ${kata.folder} with ${isolation}`)
+    return prairielearnResults(grade)
+  } catch (error) {
+    // Why the grader failed may quote the instructor's tests (a reference that fails one): the job's log alone has it then.
+    console.error(error)
+    return notGradable(testsRoot ? "the grading job's log says why" : (error as Error).message)
+  }
 }
 
 /** The question's tests/ folder when it holds this kata's tests (an instructor's hidden tests); katas/ otherwise. */

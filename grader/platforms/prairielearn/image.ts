@@ -14,11 +14,15 @@ import { formatDuration } from '../../../harness/lifecycle/within.ts'
 import { projectRoot, typedFrom } from '../../../harness/paths.ts'
 import { green } from '../../../harness/reporting/colors.ts'
 import { buildImage, GRADER_DIR, NODE_IN_IMAGE, type ImageRecipe } from '../../image.ts'
+import { PLATFORM_DEFAULTS } from '../grade-one.ts'
 import { ENTRYPOINT_IN_IMAGE, writeCourseSnippet } from './course-snippet.ts'
 
 export const DEFAULT_PRAIRIELEARN_IMAGE = 'socket-katas-prairielearn'
-/** One test run's limit: a kata's suite takes seconds, on PrairieLearn's 0.9 of a core too. */
-export const DEFAULT_RUN_TIMEOUT_SECONDS = 30
+/**
+ * One test run's limit. A kata's suite takes seconds, yet on a busy host (PrairieLearn gives a job 0.9
+ * of a core) a run of the reference solution that times out leaves the question ungradable.
+ */
+export const DEFAULT_RUN_TIMEOUT_SECONDS = PLATFORM_DEFAULTS.timeoutSeconds
 
 /** tsx's loader (the grader is TypeScript that Node's type stripping alone cannot run), where the image holds it. */
 export const TSX_LOADER_IN_IMAGE = `${GRADER_DIR}/node_modules/${relative(realpathSync(join(projectRoot, 'node_modules')), fileURLToPath(import.meta.resolve('tsx')))}`

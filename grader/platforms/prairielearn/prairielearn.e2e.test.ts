@@ -5,10 +5,11 @@
  * container gets what apps/grader-host/src/index.ts gives it (runJob: the question's entrypoint as
  * argv, Tty, networking disabled, 2 GiB without swap, 0.9 of a core, 1024 processes, no core dumps,
  * the image's own user), stopped at the question's timeout and removed. results.json is then checked
- * field by field against docs/externalGrading.md ("Grading results").
+ * field by field against docs/externalGrading.md ("Grading results"). A fourth upload reaches for the
+ * reference solutions the image holds.
  */
 import { execFile } from 'node:child_process'
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, chmod, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 import { kataFromFolder } from '../../../harness/katas.ts'
 import { katasDir, projectRoot } from '../../../harness/paths.ts'
 import { writeFixtureSubmissions } from '../../fixture-submissions.ts'
+import { GRADER_DIR } from '../../image.ts'
 import { sumPoints } from '../../manifest.ts'
 import { QUESTIONS_FOLDER } from './course-snippet.ts'
 import { RESULTS_BUDGET_BYTES } from './results.ts'
@@ -34,7 +36,8 @@ beforeAll(async () => {
   if (unavailable) return
   work = await mkdtemp(join(tmpdir(), 'prairielearn-e2e-'))
   await writeFixtureSubmissions(join(work, 'fixtures'), ['all-correct', 'partial', 'syntax-error'])
-  await run('npx', ['tsx', 'grader/platforms/prairielearn/image.ts', '--image', IMAGE, '--course-snippet', join(work, 'snippet')], {
+  await writeFixtureSubmissions(join(work, 'fixtures'), ['copies-the-reference'], { project: GRADER_DIR, submissions: '/grade', outputs: '/grade' })
+  await run('npm', ['run', 'grade:prairielearn-image', '--', '--image', IMAGE, '--course-snippet', join(work, 'snippet')], {
     cwd: projectRoot,
     timeout: BUILD_MS,
   })
@@ -96,6 +99,14 @@ test('an upload that does not compile is gradable, scores 0, and says why', asyn
   for (const test of results.tests) expect(test.output).toContain('does not compile')
 })
 
+test("an upload that reaches for the reference solutions in the image reaches nothing, and scores 0", async (context) => {
+  if (unavailable) context.skip(unavailable)
+  const results = await gradeAsPrairieLearn('01-bind', join(work, 'fixtures', 'copies-the-reference'))
+  expectWellFormed(results)
+  expect(results.score).toBe(0)
+  for (const test of results.tests) expect(test.output, test.name).toContain('reached nothing')
+})
+
 interface Results {
   gradable: boolean
   score: number
@@ -131,6 +142,7 @@ const INSTRUCTOR_TEST = "an instructor's own check"
 async function gradeAsPrairieLearn(kataFolder: string, fixture: string, options: { instructorTest?: boolean } = {}): Promise<Results> {
   const kata = kataFromFolder(kataFolder)!
   const grade = await mkdtemp(join(work, 'job-'))
+  await chmod(grade, 0o755) // wider than PrairieLearn's own (tmp.dir: 0700), so that the entry point is seen locking it
   for (const folder of ['student', 'tests', 'data', 'serverFilesCourse']) await mkdir(join(grade, folder))
   await cp(join(fixture, kata.folder, kata.implementationFile), join(grade, 'student', kata.implementationFile))
   await writeFile(join(grade, 'data', 'data.json'), JSON.stringify({ params: {}, correct_answers: {}, submitted_answers: {}, gradable: true }))
@@ -151,6 +163,9 @@ async function gradeAsPrairieLearn(kataFolder: string, fixture: string, options:
   } finally {
     await run('docker', ['rm', '--force', name], { timeout: ENGINE_GRACE_MS }).catch(() => {})
   }
+  // The kata processes' users reach neither the job (results, data) nor the question's tests.
+  expect((await stat(grade)).mode & 0o777).toBe(0o700)
+  if (options.instructorTest) expect((await stat(join(grade, 'tests'))).mode & 0o777).toBe(0o700)
   const text = await readFile(join(grade, 'results', 'results.json'), 'utf8')
   expect(Buffer.byteLength(text)).toBeLessThanOrEqual(RESULTS_BUDGET_BYTES)
   await rm(grade, { recursive: true, force: true })

@@ -36,6 +36,18 @@ test("a kata the student's file broke is gradable, scores 0, and the message say
   expect(prairielearnResults(gradeOf(broken))).toMatchObject({ gradable: true, score: 0, message: `0 of 10 points.\n01-bind: ${reason}` })
 })
 
+test("with hidden tests, a kata that hung says so, and not which test was running", () => {
+  const reason = 'timed out: no result within 60 s (during "an instructor\'s secret check"); an endless loop?'
+  const hung: KataGrade = {
+    ...partly,
+    points: 0,
+    problem: { kind: 'timed-out', reason },
+    tests: [{ name: "an instructor's secret check", maxPoints: 10, points: 0, passed: false, output: 'failed', hidden: true }],
+  }
+  const results = prairielearnResults(gradeOf(hung))
+  expect(results.message).toBe('0 of 10 points.\n01-bind: timed-out')
+})
+
 test('a kata the grader failed on is not gradable: no points given or taken, and the student is told it is not their fault', () => {
   const failed: KataGrade = { ...partly, points: 0, problem: { kind: 'grader-error', reason: 'the record had unsigned lines' }, tests: [] }
   const results = prairielearnResults(gradeOf(failed))

@@ -7,9 +7,8 @@
  * when any one lacks them. The file must stay under 1 MB, or PrairieLearn fails the job
  * (apps/grader-host/src/index.ts reads at most 1024 * 1024 bytes), so outputs are capped to a budget.
  */
-import type { SubmissionGrade, TestGrade } from '../../grade-submission.ts'
+import type { KataGrade, SubmissionGrade, TestGrade } from '../../grade-submission.ts'
 import { cap } from '../../grade-submission.ts'
-import { statusOf } from '../../outputs/csv.ts'
 
 /** Far below PrairieLearn's 1 MB, and below the 250 KB it sends inline rather than through S3. */
 export const RESULTS_BUDGET_BYTES = 200 * 1024
@@ -38,8 +37,8 @@ export function prairielearnResults(grade: SubmissionGrade): PrairieLearnResults
   const graderFailure = grade.katas.find((kata) => kata.problem?.kind === 'grader-error')
   if (graderFailure) return notGradable(`${graderFailure.kata}: ${graderFailure.problem!.reason}`)
   const tests = grade.katas.flatMap((kata) => kata.tests)
-  const status = statusOf(grade)
-  const message = cap(`${grade.points} of ${grade.maxPoints} points.${status ? `\n${status}` : ''}`, MESSAGE_CAP)
+  const problems = grade.katas.flatMap(problemLine)
+  const message = cap([`${grade.points} of ${grade.maxPoints} points.`, ...problems].join('\n'), MESSAGE_CAP)
   const score = grade.maxPoints > 0 ? Math.min(1, Math.max(0, grade.points / grade.maxPoints)) : 0
   for (let outputCap = FIRST_OUTPUT_CAP; ; outputCap = Math.floor(outputCap / 2)) {
     const results: PrairieLearnResults = { gradable: true, score, message, tests: tests.map((test) => testResult(test, outputCap)) }
@@ -54,6 +53,16 @@ export function prairielearnResults(grade: SubmissionGrade): PrairieLearnResults
  */
 export function notGradable(reason: string): PrairieLearnResults {
   return { gradable: false, message: cap(`This submission could not be graded, through no fault of yours; please tell your instructor. The grader said: ${reason}`, MESSAGE_CAP) }
+}
+
+/**
+ * Why a kata could not be graded normally. With hidden tests, the kind of problem alone: a timeout's or
+ * a crash's reason names the test that was running, and a hidden test's name belongs in its title only.
+ */
+function problemLine(kata: KataGrade): string[] {
+  if (!kata.problem) return []
+  const hidden = kata.tests.some((test) => test.hidden)
+  return [`${kata.kata}: ${hidden ? kata.problem.kind : kata.problem.reason}`]
 }
 
 function testResult(test: TestGrade, outputCap: number): PrairieLearnTest {
