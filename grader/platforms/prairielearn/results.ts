@@ -28,10 +28,11 @@ export type PrairieLearnResults =
   | { gradable: false; message: string }
 
 /**
- * The student's work, graded (or not gradable, when the grader failed on a kata). A kata file that does not compile, imports what it may not, hangs or
- * crashes is the student's to fix: gradable, with its points (0) and the reason. Per test, `message`
- * is the verdict and `output` the test's own feedback, unchanged: the teaching message `npm test`
- * shows, or for an instructor's hidden test, passed or failed alone.
+ * The student's work, graded (not gradable only when the grader failed on a kata). A kata file that
+ * does not compile, imports what it may not, hangs or crashes is the student's to fix: gradable, with
+ * its points (0) and the reason. Per test, `message` is the verdict and `output` the test's own
+ * feedback, unchanged: the teaching message `npm test` shows, or for an instructor's hidden test,
+ * passed or failed alone.
  */
 export function prairielearnResults(grade: SubmissionGrade): PrairieLearnResults {
   const graderFailure = grade.katas.find((kata) => kata.problem?.kind === 'grader-error')
