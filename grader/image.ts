@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { dim, green } from '../harness/reporting/colors.ts'
 import { ensureDevDependencies } from '../harness/dev-dependencies.ts'
@@ -22,15 +22,25 @@ export const GRADER_DIR = '/grader'
 export const NODE_IN_IMAGE = '/usr/local/bin/node'
 
 
-const DOCKERFILE = `FROM scratch
+/** What one image built from this project's pieces holds beyond them, and how it starts. */
+export interface ImageRecipe {
+  dockerfile: string
+  /** Project files and folders beyond the grader's tree (PROJECT_ENTRIES), copied to the same place under GRADER_DIR. */
+  extraEntries: string[]
+}
+
+const GRADING_IMAGE: ImageRecipe = {
+  dockerfile: `FROM scratch
 COPY rootfs/ /
 ENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/scratch TMPDIR=/scratch LANG=C.UTF-8
 WORKDIR ${GRADER_DIR}
 VOLUME ["/submission", "/tests"]
 CMD ["${NODE_IN_IMAGE}", "-e", "setInterval(() => {}, 1 << 30)"]
-`
+`,
+  extraEntries: [],
+}
 
-export async function buildImage(image: string, log: (line: string) => void = console.log): Promise<void> {
+export async function buildImage(image: string, log: (line: string) => void = console.log, recipe: ImageRecipe = GRADING_IMAGE): Promise<void> {
   if (process.platform !== 'linux') throw new Error('the grading image is built from this machine\'s Node binary, which must be a Linux one')
   await ensureDevDependencies('the image is built through testcontainers')
   const context = await mkdtemp(join(tmpdir(), 'socket-katas-image-'))
@@ -50,15 +60,17 @@ export async function buildImage(image: string, log: (line: string) => void = co
     if (!ss) log(dim('ss is not installed here, so the image has none: the backlog checks will skip, for everyone alike'))
     const grader = join(rootfs, GRADER_DIR.slice(1))
     const devPackages = await devPackageFolders()
-    for (const entry of PROJECT_ENTRIES) {
-      await cp(join(projectRoot, entry), join(grader, entry), { recursive: true, filter: (source) => !devPackages.has(source) })
+    for (const entry of [...PROJECT_ENTRIES, ...recipe.extraEntries]) {
+      // A worktree's node_modules may be a link to another checkout's: what it holds is copied, not the link.
+      const from = await realpath(join(projectRoot, entry))
+      await cp(from, join(grader, entry), { recursive: true, filter: (source) => !devPackages.has(join(projectRoot, entry, relative(from, source))) })
     }
     const binaries = [node.path, ss, setpriv, prlimit].filter((binary): binary is string => binary !== undefined)
     for (const library of await sharedLibraries([...binaries, ...(await nativeAddons(join(grader, 'node_modules')))])) {
       await copyInto(rootfs, library, library)
     }
     await mkdir(join(rootfs, 'scratch'))
-    await writeFile(join(context, 'Dockerfile'), DOCKERFILE)
+    await writeFile(join(context, 'Dockerfile'), recipe.dockerfile)
     log(dim(`building ${image} from ${node.path} (node v${node.version})${ss ? ` and ${ss}` : ''}`))
     process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
     const { GenericContainer } = await import('testcontainers')

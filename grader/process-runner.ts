@@ -131,15 +131,18 @@ export class ProcessRunner implements Runner {
 
   async run(request: RunRequest): Promise<RunOutcome> {
     const scratch = await mkdtemp(join(tmpdir(), 'socket-katas-grade-'))
+    // Sandboxed, a run's home and TMPDIR are its private /tmp; otherwise a home in the scratch folder, and a
+    // TMPDIR beside it that every user reaches, as a /tmp: the kata processes' users must reach the socket
+    // folders the tests make there (kata 16), and not the scratch folder, which holds the signing key.
+    const sharedTmp = this.sandboxed ? undefined : await mkdtemp(join(tmpdir(), 'socket-katas-tmp-'))
     const group = this.groups.create({ memoryMiB: this.options.memoryMiB, processes: PROCESS_LIMIT })
     try {
-      // Sandboxed, a run's home and TMPDIR are its private /tmp; otherwise these.
-      if (!this.sandboxed) await Promise.all([mkdir(join(scratch, 'home')), mkdir(join(scratch, 'tmp'))])
+      if (sharedTmp) await Promise.all([mkdir(join(scratch, 'home')), chmod(sharedTmp, 0o1777)])
       const eventsFile = join(scratch, 'events.jsonl')
       const keyFile = join(scratch, 'events.key')
       const key = randomBytes(32).toString('hex')
       await writeFile(keyFile, key, { mode: 0o600 })
-      const env = this.environment({ scratch, eventsFile, keyFile, implementationDir: request.implementationDir })
+      const env = this.environment({ scratch, sharedTmp, eventsFile, keyFile, implementationDir: request.implementationDir })
       const vitest = [this.node.path, ...vitestGradingArgs(vitestBin, gradingReporter, request)]
       const sandbox = this.sandboxed ? ['bwrap', ...bubblewrapArgs(sandboxView(this.node, scratch, this.readOnly(request)), this.asRoot)] : []
       const [command, ...args] = enteringGroup(group, [...sandbox, ...vitest])
@@ -151,6 +154,7 @@ export class ProcessRunner implements Runner {
     } finally {
       await group.remove()
       await rm(scratch, { recursive: true, force: true })
+      if (sharedTmp) await rm(sharedTmp, { recursive: true, force: true })
     }
   }
 
@@ -160,12 +164,12 @@ export class ProcessRunner implements Runner {
   }
 
   /** Only what a test run needs: nothing of the instructor's environment (tokens, keys) reaches student code. */
-  private environment(paths: { scratch: string; eventsFile: string; keyFile: string; implementationDir: string }): NodeJS.ProcessEnv {
+  private environment(paths: { scratch: string; sharedTmp: string | undefined; eventsFile: string; keyFile: string; implementationDir: string }): NodeJS.ProcessEnv {
     const home = this.sandboxed ? '/tmp' : join(paths.scratch, 'home')
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: home,
-      TMPDIR: this.sandboxed ? '/tmp' : join(paths.scratch, 'tmp'),
+      TMPDIR: paths.sharedTmp ?? '/tmp',
       LANG: 'C.UTF-8',
       CI: '1',
       NO_COLOR: '1',

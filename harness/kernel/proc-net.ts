@@ -158,8 +158,11 @@ export function socketInodesOf(pid: number | 'self'): Set<number> | undefined {
     try {
       const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
       if (match) inodes.add(Number(match[1]))
-    } catch {
-      // the descriptor closed while we looked
+    } catch (error) {
+      // ENOENT: the descriptor closed while we looked. Otherwise the folder was listed but its links cannot
+      // be read: root without CAP_SYS_PTRACE (a platform's container) lists another user's fd/ (DAC_OVERRIDE)
+      // but may not read where its links point.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined
     }
   }
   return inodes
