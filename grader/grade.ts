@@ -72,10 +72,10 @@ export async function gradeAll(options: GradeOptions): Promise<GradeResult> {
 
 /** Calibrates against the reference solutions (calibration.ts), and what grading each submission then needs. */
 export async function calibratedContext(
-  options: Pick<GradeOptions, 'runner' | 'testsRoot' | 'timeoutSeconds' | 'memoryMiB'> & { katas?: string[] },
+  options: Pick<GradeOptions, 'runner' | 'testsRoot' | 'timeoutSeconds' | 'memoryMiB'> & { katas?: string[]; referenceDir?: string },
 ): Promise<GradingContext> {
   const timeoutMs = options.timeoutSeconds * 1000
-  const calibration = await calibrate(options.runner, options.testsRoot, solutionsDir, timeoutMs, options.katas)
+  const calibration = await calibrate(options.runner, options.testsRoot, options.referenceDir ?? solutionsDir, timeoutMs, options.katas)
   const requiredExports = await requiredExportsOfKatas(calibration, options.testsRoot)
   const publicTests = options.testsRoot === katasDir ? undefined : await testsStudentsKnow(calibration)
   return { runner: options.runner, calibration, requiredExports, timeoutMs, memoryMiB: options.memoryMiB, publicTests }

@@ -42,6 +42,7 @@ const PROBES = {
   'copy-the-reference': (t: Targets) => `
 for (const path of files(${JSON.stringify(`${t.project}/solutions`)})) canRead(path)
 for (const path of files('/grader/solutions')) canRead(path)
+for (const path of [...files('/grade/tests'), ...files('/autograder/source/solutions')]) canRead(path)
 for (const path of files(${JSON.stringify(`${t.project}/.git`)}, 2).slice(0, 50)) canRead(path)
 canRead(join(process.cwd(), 'solutions/01-bind/bind.ts'))
 `,

@@ -18,6 +18,8 @@ export interface GradeOneOptions {
   submissionDir: string
   /** The kata tests: katas/, or an instructor's own folder laid out like it (hidden tests). */
   testsRoot?: string
+  /** The reference solutions, laid out like solutions/ (a platform that keeps them out of a public image); solutions/ by default. */
+  referenceDir?: string
   /** Kata folders to grade (a platform question per kata); every kata in testsRoot when left out. */
   katas?: string[]
   timeoutSeconds?: number
@@ -49,11 +51,12 @@ export async function gradeOne(options: GradeOneOptions): Promise<GradedOne> {
   }
   // In a sandbox the student's code never sees solutions/ (bubblewrap.ts); outside one, it sees the container's
   // files. An instructor's own tests are the runner's to lock (process-runner.ts).
-  const unlock = host.sandboxProblem ? await lockAwayFromStudentCode([solutionsDir]) : async () => {}
+  const referenceDir = options.referenceDir ?? solutionsDir
+  const unlock = host.sandboxProblem ? await lockAwayFromStudentCode([referenceDir]) : async () => {}
   const warn = options.warn ?? ((line: string) => console.error(line))
   const runner = await ProcessRunner.open({ testsRoot, memoryMiB, acceptWeakIsolation: true }, (line) => warn(`inside the platform's container: ${line}`), host)
   try {
-    const context = await calibratedContext({ runner, testsRoot, timeoutSeconds, memoryMiB, katas: options.katas })
+    const context = await calibratedContext({ runner, testsRoot, referenceDir, timeoutSeconds, memoryMiB, katas: options.katas })
     const grade = await gradeSubmission({ name: 'submission', folder: options.submissionDir }, context)
     return { grade, calibration: context.calibration, isolation: runner.description }
   } finally {

@@ -14,13 +14,15 @@ import { createHash } from 'node:crypto'
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { listKatas, type Kata } from '../../../harness/katas.ts'
-import { katasDir } from '../../../harness/paths.ts'
+import { katasDir, solutionsDir } from '../../../harness/paths.ts'
 import { GRADER_DIR, NODE_IN_IMAGE } from '../../image.ts'
 import { DEFAULT_KATA_POINTS, readPointsManifest } from '../../manifest.ts'
 
 /** Where the questions go in a course: questions/socket-katas/01-bind, question id "socket-katas/01-bind". */
 export const QUESTIONS_FOLDER = 'socket-katas'
 export const ENTRYPOINT_IN_IMAGE = `${GRADER_DIR}/grader/platforms/prairielearn/entrypoint.ts`
+/** In a question's tests/ (/grade/tests in the job): the kata's reference solution, laid out like solutions/. */
+export const REFERENCE_FOLDER = 'reference'
 
 export interface SnippetOptions {
   image: string
@@ -47,6 +49,7 @@ export async function writeCourseSnippet(dir: string, options: SnippetOptions): 
     await writeFile(join(question, 'info.json'), json(questionInfo(kata, title, options)))
     await writeFile(join(question, 'question.html'), questionHtml(kata, title))
     if (options.testsRoot) await copyHiddenTests(options.testsRoot, kata, join(question, 'tests'))
+    await copyReference(kata, join(question, 'tests', REFERENCE_FOLDER))
   }
   const zone = {
     title: 'Socket katas',
@@ -107,6 +110,15 @@ async function lessonTitle(testsRoot: string, kata: Kata): Promise<string> {
   return /^# (.+)$/m.exec(lesson)?.[1]?.trim() ?? `Kata ${kata.number} · ${kata.slug}`
 }
 
+/**
+ * The kata's reference solution, which each job calibrates against, in the question's tests/ folder:
+ * PrairieLearn mounts it at /grade/tests and never serves it to students (the image is public).
+ */
+async function copyReference(kata: Kata, target: string): Promise<void> {
+  await mkdir(join(target, kata.folder), { recursive: true })
+  await cp(join(solutionsDir, kata.folder, kata.implementationFile), join(target, kata.folder, kata.implementationFile))
+}
+
 /** The kata's folder (tests, stub, lesson) and the points manifest, as the entry point looks for them in /grade/tests. */
 async function copyHiddenTests(testsRoot: string, kata: Kata, target: string): Promise<void> {
   await cp(join(testsRoot, kata.folder), join(target, kata.folder), { recursive: true })
@@ -147,6 +159,11 @@ One externally graded question per kata (${katas.length}), graded by the image \
 A student uploads the kata's file (\`bind.ts\` for 01-bind); the grader runs the kata's tests against it
 and shows each test's points and the same feedback as \`npm test\`. Each test run may take
 ${options.runTimeoutSeconds} s; the whole job, ${jobTimeoutSeconds(options.runTimeoutSeconds)} s.
+
+Each question's \`tests/${REFERENCE_FOLDER}/\` holds the kata's reference solution: every job grades it first, in
+the same container, so a test that container cannot make is skipped for the student too, never failed.
+It must stay in the course repository (PrairieLearn never serves \`tests/\` to students), never in the
+public image, and students must not be given the course repository.
 ${
   options.testsRoot
     ? `

@@ -9,8 +9,9 @@
  * network disabled (apps/grader-host/src/index.ts, runJob); a non-zero exit marks the job failed.
  *
  * Hidden tests: the question's own tests/ folder, when it holds this kata's tests laid out like
- * katas/ (tests/01-bind/bind.test.ts, its stub and README; grading.json beside them for points). It
- * stays in the course repository: the image, on Docker Hub, is public.
+ * katas/ (tests/01-bind/bind.test.ts, its stub and README; grading.json beside them for points). The
+ * reference solution is there too (tests/reference/01-bind/bind.ts): each job calibrates against it.
+ * Both stay in the course repository: the image, on Docker Hub, is public.
  */
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
@@ -18,6 +19,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { kataFromFolder, type Kata } from '../../../harness/katas.ts'
 import { gradeOne, PLATFORM_DEFAULTS } from '../grade-one.ts'
+import { REFERENCE_FOLDER } from './course-snippet.ts'
 import { notGradable, prairielearnResults, type PrairieLearnResults } from './results.ts'
 
 const GRADE_DIR = '/grade'
@@ -35,10 +37,14 @@ async function gradedOrNot(): Promise<PrairieLearnResults> {
   const timeoutSeconds = Number(values.timeout ?? PLATFORM_DEFAULTS.timeoutSeconds)
   if (!(timeoutSeconds > 0)) return notGradable(`--timeout must be a number of seconds, not ${JSON.stringify(values.timeout)}`)
   const testsRoot = hiddenTests(kata)
+  const referenceDir = join(GRADE_DIR, 'tests', REFERENCE_FOLDER)
+  if (!existsSync(join(referenceDir, kata.folder, kata.implementationFile))) {
+    return notGradable(`the question's tests/${REFERENCE_FOLDER}/ holds no reference solution for ${kata.folder}: copy the question again from the course snippet`)
+  }
   try {
     // The student's code runs as other users, which must reach neither the results nor the question's tests.
     await chmod(GRADE_DIR, 0o700)
-    const { grade, isolation } = await gradeOne({ submissionDir: join(GRADE_DIR, 'student'), testsRoot, katas: [kata.folder], timeoutSeconds })
+    const { grade, isolation } = await gradeOne({ submissionDir: join(GRADE_DIR, 'student'), testsRoot, referenceDir, katas: [kata.folder], timeoutSeconds })
     console.log(`graded ${kata.folder} with ${isolation}`)
     return prairielearnResults(grade)
   } catch (error) {

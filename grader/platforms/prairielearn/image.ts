@@ -1,9 +1,9 @@
 /**
  * npm run grade:prairielearn-image [-- --image NAME] [--tests DIR] [--course-snippet DIR] [--timeout SECONDS]:
  * builds PrairieLearn's external grader image offline, like the grading image (grader/image.ts: no
- * base image, this project's grading Node and tools), plus the reference solutions (each job
- * calibrates against them in its own container) and an entry point (entrypoint.ts); then writes the
- * course snippet (course-snippet.ts). PrairieLearn runs the question's `entrypoint` as argv, without a
+ * base image, this project's grading Node and tools), plus an entry point (entrypoint.ts); then writes
+ * the course snippet (course-snippet.ts), whose questions hold the reference solutions each job
+ * calibrates against: never the image, which PrairieLearn pulls from Docker Hub, in public. PrairieLearn runs the question's `entrypoint` as argv, without a
  * shell (apps/grader-host/src/index.ts: `Entrypoint: shlex.split(entrypoint)`), so the image needs none.
  */
 import { realpathSync } from 'node:fs'
@@ -34,7 +34,8 @@ ENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/scratch TMPDIR=/scratch LANG=C.UTF-8
 WORKDIR ${GRADER_DIR}
 ENTRYPOINT ["${NODE_IN_IMAGE}", "--import", "${TSX_LOADER_IN_IMAGE}", "${ENTRYPOINT_IN_IMAGE}"]
 `,
-  extraEntries: ['solutions', 'tools/node-binary.ts'],
+  // Not solutions/: PrairieLearn pulls the image from Docker Hub, public; each question's tests/ holds its reference.
+  extraEntries: ['tools/node-binary.ts'],
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

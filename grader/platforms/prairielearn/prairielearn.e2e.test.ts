@@ -1,12 +1,13 @@
 /**
  * The PrairieLearn image, run as PrairieLearn runs it: `npm run grade:prairielearn-image` builds it and
  * writes the course snippet; each job is a /grade folder laid out as PrairieLearn mounts it (student/
- * with the uploaded file under its own name, tests/, data/data.json, serverFilesCourse/), and the
+ * with the uploaded file under its own name, the question's tests/ as the snippet wrote it (the
+ * kata's reference solution in it), data/data.json, serverFilesCourse/), and the
  * container gets what apps/grader-host/src/index.ts gives it (runJob: the question's entrypoint as
  * argv, Tty, networking disabled, 2 GiB without swap, 0.9 of a core, 1024 processes, no core dumps,
  * the image's own user), stopped at the question's timeout and removed. results.json is then checked
  * field by field against docs/externalGrading.md ("Grading results"). A fourth upload reaches for the
- * reference solutions the image holds.
+ * reference solutions, and a check of the image proves it holds none (it is public, on Docker Hub).
  */
 import { execFile } from 'node:child_process'
 import { appendFile, chmod, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -17,9 +18,9 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 import { kataFromFolder } from '../../../harness/katas.ts'
 import { katasDir, projectRoot } from '../../../harness/paths.ts'
 import { writeFixtureSubmissions } from '../../fixture-submissions.ts'
-import { GRADER_DIR } from '../../image.ts'
+import { GRADER_DIR, NODE_IN_IMAGE } from '../../image.ts'
 import { sumPoints } from '../../manifest.ts'
-import { QUESTIONS_FOLDER } from './course-snippet.ts'
+import { QUESTIONS_FOLDER, REFERENCE_FOLDER } from './course-snippet.ts'
 import { RESULTS_BUDGET_BYTES } from './results.ts'
 
 const run = promisify(execFile)
@@ -63,6 +64,15 @@ test('the course snippet has one externally graded question per kata, with its u
   const zone = JSON.parse(await readFile(join(work, 'snippet', 'assessment-zone.json'), 'utf8')) as { questions: { id: string; autoPoints: number }[] }
   expect(zone.questions).toHaveLength(17)
   expect(zone.questions[0]).toEqual({ id: `${QUESTIONS_FOLDER}/01-bind`, autoPoints: 10 })
+  const reference = join(questionFolder('01-bind'), 'tests', REFERENCE_FOLDER, '01-bind', 'bind.ts')
+  expect(await readFile(reference, 'utf8'), "the question's own reference solution").toBe(await readFile(join(projectRoot, 'solutions', '01-bind', 'bind.ts'), 'utf8'))
+})
+
+test('the image, public on Docker Hub, holds no reference solution', async (context) => {
+  if (unavailable) context.skip(unavailable)
+  const look = "const fs = require('fs'); console.log(JSON.stringify(['/grader/solutions', '/solutions'].filter((path) => fs.existsSync(path))))"
+  const { stdout } = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', NODE_IN_IMAGE, IMAGE, '-e', look], { timeout: ENGINE_GRACE_MS })
+  expect(JSON.parse(stdout)).toEqual([])
 })
 
 test('a correct upload scores 1, every test with all its points', async (context) => {
@@ -99,7 +109,7 @@ test('an upload that does not compile is gradable, scores 0, and says why', asyn
   for (const test of results.tests) expect(test.output).toContain('does not compile')
 })
 
-test("an upload that reaches for the reference solutions in the image reaches nothing, and scores 0", async (context) => {
+test("an upload that reaches for the reference solutions (the question's tests/, the project's solutions/) reaches nothing, and scores 0", async (context) => {
   if (unavailable) context.skip(unavailable)
   const results = await gradeAsPrairieLearn('01-bind', join(work, 'fixtures', 'copies-the-reference'))
   expectWellFormed(results)
@@ -143,7 +153,8 @@ async function gradeAsPrairieLearn(kataFolder: string, fixture: string, options:
   const kata = kataFromFolder(kataFolder)!
   const grade = await mkdtemp(join(work, 'job-'))
   await chmod(grade, 0o755) // wider than PrairieLearn's own (tmp.dir: 0700), so that the entry point is seen locking it
-  for (const folder of ['student', 'tests', 'data', 'serverFilesCourse']) await mkdir(join(grade, folder))
+  for (const folder of ['student', 'data', 'serverFilesCourse']) await mkdir(join(grade, folder))
+  await cp(join(questionFolder(kata.folder), 'tests'), join(grade, 'tests'), { recursive: true }) // PrairieLearn copies the question's tests/ in
   await cp(join(fixture, kata.folder, kata.implementationFile), join(grade, 'student', kata.implementationFile))
   await writeFile(join(grade, 'data', 'data.json'), JSON.stringify({ params: {}, correct_answers: {}, submitted_answers: {}, gradable: true }))
   if (options.instructorTest) {
@@ -166,6 +177,7 @@ async function gradeAsPrairieLearn(kataFolder: string, fixture: string, options:
   // The kata processes' users reach neither the job (results, data) nor the question's tests.
   expect((await stat(grade)).mode & 0o777).toBe(0o700)
   if (options.instructorTest) expect((await stat(join(grade, 'tests'))).mode & 0o777).toBe(0o700)
+  expect((await stat(join(grade, 'tests', REFERENCE_FOLDER))).mode & 0o777, 'the reference solutions, while graded').toBe(0o700)
   const text = await readFile(join(grade, 'results', 'results.json'), 'utf8')
   expect(Buffer.byteLength(text)).toBeLessThanOrEqual(RESULTS_BUDGET_BYTES)
   await rm(grade, { recursive: true, force: true })
