@@ -122,10 +122,7 @@ export class ProcessRunner implements Runner {
    */
   private async lockingTests(): Promise<this> {
     const folder = this.options.testsRoot
-    if (!this.asRoot || folder === katasDir) return this
-    const { mode } = await stat(folder)
-    await chmod(folder, 0o700)
-    this.unlockTests = () => chmod(folder, mode & 0o7777)
+    if (this.asRoot && folder !== katasDir) this.unlockTests = await lockToRoot(folder)
     return this
   }
 
@@ -193,6 +190,13 @@ export class ProcessRunner implements Runner {
 
 function sandboxView(node: GradingNode, scratch: string, readOnly: string[]): SandboxView {
   return { projectRoot, node: node.path, readOnly, scratch, tmpMiB: TMP_MIB }
+}
+
+/** Makes `folder` root's alone (0700) until the function it returns puts its mode back. */
+export async function lockToRoot(folder: string): Promise<() => Promise<void>> {
+  const { mode } = await stat(folder)
+  await chmod(folder, 0o700)
+  return () => chmod(folder, mode & 0o7777)
 }
 
 /** sh enters the run's groups (its children inherit them), then becomes the command. */

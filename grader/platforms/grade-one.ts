@@ -6,12 +6,12 @@
  * the kernel and the wire show. The reference solutions are calibrated first, in the same container,
  * so a test this container cannot make is skipped for the student too, never failed.
  */
-import { chmod, stat } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { katasDir, solutionsDir } from '../../harness/paths.ts'
 import { GraderError, type Calibration } from '../calibration.ts'
 import { calibratedContext } from '../grade.ts'
 import { gradeSubmission, type SubmissionGrade } from '../grade-submission.ts'
-import { ProcessRunner, probeHost, type HostSupport } from '../process-runner.ts'
+import { lockToRoot, ProcessRunner, probeHost, type HostSupport } from '../process-runner.ts'
 
 export interface GradeOneOptions {
   /** The student's files: a clone of the repository or the kata folders alone (submissions.ts). */
@@ -41,7 +41,8 @@ export const PLATFORM_DEFAULTS = { timeoutSeconds: 60, memoryMiB: 2048 }
 
 export async function gradeOne(options: GradeOneOptions): Promise<GradedOne> {
   const testsRoot = options.testsRoot ?? katasDir
-  const { timeoutSeconds, memoryMiB } = { ...PLATFORM_DEFAULTS, ...definedOnly(options) }
+  const timeoutSeconds = options.timeoutSeconds ?? PLATFORM_DEFAULTS.timeoutSeconds
+  const memoryMiB = options.memoryMiB ?? PLATFORM_DEFAULTS.memoryMiB
   const host = options.host ?? (await probeHost())
   if (!host.asRoot) {
     host.groups.close()
@@ -52,7 +53,8 @@ export async function gradeOne(options: GradeOneOptions): Promise<GradedOne> {
   // In a sandbox the student's code never sees solutions/ (bubblewrap.ts); outside one, it sees the container's
   // files. An instructor's own tests are the runner's to lock (process-runner.ts).
   const referenceDir = options.referenceDir ?? solutionsDir
-  const unlock = host.sandboxProblem ? await lockAwayFromStudentCode([referenceDir]) : async () => {}
+  // The student's code (another user) must not read the reference solutions.
+  const unlock = host.sandboxProblem ? await lockToRoot(referenceDir) : async () => {}
   const warn = options.warn ?? ((line: string) => console.error(line))
   const runner = await ProcessRunner.open({ testsRoot, memoryMiB, acceptWeakIsolation: true }, (line) => warn(`inside the platform's container: ${line}`), host)
   try {
@@ -66,17 +68,10 @@ export async function gradeOne(options: GradeOneOptions): Promise<GradedOne> {
 }
 
 /**
- * Root's alone while grading: the student's code (another user) must not read the reference solutions.
- * Returns what puts the folders' modes back.
+ * Writes a platform's results file afresh: whatever is at `path` (a file or link the student's code
+ * planted, were the folder within its reach) is removed, never written through.
  */
-async function lockAwayFromStudentCode(folders: string[]): Promise<() => Promise<void>> {
-  const modes = await Promise.all(folders.map(async (folder) => (await stat(folder)).mode & 0o7777))
-  for (const folder of folders) await chmod(folder, 0o700)
-  return async () => {
-    for (const [i, folder] of folders.entries()) await chmod(folder, modes[i]!)
-  }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+export async function writeResultsFile(path: string, results: object): Promise<void> {
+  await rm(path, { force: true, recursive: true })
+  await writeFile(path, `${JSON.stringify(results, null, 2)}\n`, { flag: 'wx', mode: 0o644 })
 }

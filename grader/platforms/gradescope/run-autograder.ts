@@ -11,13 +11,13 @@
  * and only a valid file lets the student read that the autograder failed, not their code; the reason
  * goes to the log (results/stdout, instructors only) and to an entry only instructors see.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { katasDir, projectRoot } from '../../../harness/paths.ts'
 import { autograderFailure, gradescopeResults, type GradescopeResults } from '../../outputs/gradescope.ts'
-import { gradeOne, PLATFORM_DEFAULTS, type GradedOne } from '../grade-one.ts'
+import { gradeOne, PLATFORM_DEFAULTS, writeResultsFile, type GradedOne } from '../grade-one.ts'
 
 interface Options {
   testsRoot: string
@@ -61,9 +61,7 @@ async function gradeSubmission(root: string, options: Options): Promise<number> 
     console.log(`The autograder could not grade this submission: ${reason}`)
     results = autograderFailure(reason, elapsed())
   }
-  const file = join(resultsDir, 'results.json')
-  await rm(file, { force: true })
-  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`, { flag: 'wx' })
+  await writeResultsFile(join(resultsDir, 'results.json'), results)
   return 0
 }
 

@@ -14,11 +14,11 @@
  * Both stay in the course repository: the image, on Docker Hub, is public.
  */
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { kataFromFolder, type Kata } from '../../../harness/katas.ts'
-import { gradeOne, PLATFORM_DEFAULTS } from '../grade-one.ts'
+import { gradeOne, PLATFORM_DEFAULTS, writeResultsFile } from '../grade-one.ts'
 import { REFERENCE_FOLDER } from './course-snippet.ts'
 import { notGradable, prairielearnResults, type PrairieLearnResults } from './results.ts'
 
@@ -64,8 +64,7 @@ function hiddenTests(kata: Kata): string | undefined {
 async function writeResults(results: PrairieLearnResults): Promise<void> {
   const folder = join(GRADE_DIR, 'results')
   await mkdir(folder, { recursive: true, mode: 0o755 })
-  await rm(join(folder, 'results.json'), { force: true, recursive: true })
-  await writeFile(join(folder, 'results.json'), `${JSON.stringify(results, null, 2)}\n`, { flag: 'wx', mode: 0o644 })
+  await writeResultsFile(join(folder, 'results.json'), results)
 }
 
 await main()
